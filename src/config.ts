@@ -1,0 +1,301 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { DEFAULT_DATABASE_URL } from './db/provider';
+import { parseDeployCenterParameters, type DeployCenterParameters } from './entitlements/backends/deploycenter';
+
+/** A configuration error: its message is one line that names the variable and never holds a secret. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`${variable}: ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export type SyncOnUnavailable = 'keep' | 'deny';
+
+export interface CacheConfig {
+  /** Seconds an answer is fresh after it was fetched. */
+  timeout: number;
+  /** Seconds after the fetch that an answer may still be served when the service fails. */
+  staleTimeout: number;
+  prefix: string;
+  /** Bound of the in-process cache. */
+  maxKeys: number;
+}
+
+export interface SyncConfig {
+  onUnavailable: SyncOnUnavailable;
+  preserveManual: boolean;
+  /** 0: no cap. */
+  maxRevocations: number;
+  dryRun: boolean;
+}
+
+export interface OidcConfig {
+  issuer?: string;
+  clientId?: string;
+  clientSecret?: string;
+  redirectUri: string;
+  scopes: string[];
+  allowInsecureHttp: boolean;
+  essentialClaims: string[];
+  fallbackToEmailForIdentification: boolean;
+  allowDuplicateEmails: boolean;
+  createUser: boolean;
+  loginRedirectUrl: string;
+  logoutRedirectUrl: string;
+}
+
+export interface EntitlementsConfig {
+  /** `local`, `deploycenter`, or the path of a module exporting a backend class. */
+  backend: string;
+  /** ENTITLEMENTS_BACKEND_PARAMETERS as given (what a custom backend receives). */
+  parameters: Record<string, unknown>;
+  /** The same, validated, for the deploycenter backend. */
+  deployCenter?: DeployCenterParameters;
+  apiKey?: string;
+  cache: CacheConfig;
+  sync: SyncConfig;
+}
+
+export interface Config {
+  production: boolean;
+  port: number;
+  databaseUrl: string;
+  migrateOnStart: boolean;
+  sessionSecret: string;
+  redisUrl?: string;
+  oidc: OidcConfig;
+  entitlements: EntitlementsConfig;
+  provisioningApiKey?: string;
+  resyncApiKey?: string;
+  metricsPort?: number;
+  features: { maildomainCreate: boolean; maildomainManageAccesses: boolean };
+  /** Things worth a warning at start (never secrets). */
+  warnings: string[];
+}
+
+export type Env = Record<string, string | undefined>;
+
+const TRUE = new Set(['true', '1', 'yes', 'on']);
+const FALSE = new Set(['false', '0', 'no', 'off']);
+
+class EnvReader {
+  constructor(private readonly env: Env) {}
+
+  raw(name: string): string | undefined {
+    const value = this.env[name];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  }
+
+  string(name: string, fallback: string): string {
+    return this.raw(name) ?? fallback;
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if (TRUE.has(value.toLowerCase())) return true;
+    if (FALSE.has(value.toLowerCase())) return false;
+    throw new ConfigError(name, `must be true or false (got "${value}")`);
+  }
+
+  int(name: string, fallback: number, { min = 0, max = Number.MAX_SAFE_INTEGER } = {}): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const parsed = /^\d+$/.test(value) ? Number(value) : NaN;
+    if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
+      throw new ConfigError(name, `must be a whole number from ${min} to ${max} (got "${value}")`);
+    }
+    return parsed;
+  }
+
+  url(name: string, protocols: string[]): string | undefined {
+    const value = this.raw(name);
+    if (value === undefined) return undefined;
+    let parsed: URL;
+    try {
+      parsed = new URL(value);
+    } catch {
+      throw new ConfigError(name, 'is not a valid URL');
+    }
+    if (!protocols.includes(parsed.protocol)) {
+      throw new ConfigError(name, `must be a ${protocols.map((p) => p.replace(/:$/, '://')).join(' or ')} URL`);
+    }
+    return value;
+  }
+
+  list(name: string, fallback: string[], separator: RegExp = /,/): string[] {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    return value
+      .split(separator)
+      .map((item) => item.trim())
+      .filter(Boolean);
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if (!(allowed as readonly string[]).includes(value)) {
+      throw new ConfigError(name, `must be one of ${allowed.join(', ')} (got "${value}")`);
+    }
+    return value as T;
+  }
+
+  /** A secret from `NAME` or from the file named by `NAME_FILE` (for mounted secrets and rotation). */
+  secret(name: string): string | undefined {
+    const direct = this.raw(name);
+    const file = this.raw(`${name}_FILE`);
+    if (direct !== undefined && file !== undefined) throw new ConfigError(name, `set ${name} or ${name}_FILE, not both`);
+    if (file === undefined) return direct;
+    let content: string;
+    try {
+      content = readFileSync(file, 'utf8').trim();
+    } catch (error) {
+      throw new ConfigError(`${name}_FILE`, `cannot read the file (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+    if (!content) throw new ConfigError(`${name}_FILE`, 'the file is empty');
+    return content;
+  }
+}
+
+const jsonObject = z.record(z.string(), z.unknown());
+
+function parseBackendParameters(read: EnvReader): Record<string, unknown> {
+  const value = read.raw('ENTITLEMENTS_BACKEND_PARAMETERS');
+  if (value === undefined) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new ConfigError('ENTITLEMENTS_BACKEND_PARAMETERS', 'is not valid JSON');
+  }
+  const object = jsonObject.safeParse(parsed);
+  if (!object.success) throw new ConfigError('ENTITLEMENTS_BACKEND_PARAMETERS', 'must be a JSON object');
+  return object.data;
+}
+
+function entitlementsConfig(read: EnvReader, warnings: string[]): EntitlementsConfig {
+  const backend = read.string('ENTITLEMENTS_BACKEND', 'local');
+  const rawParameters = parseBackendParameters(read);
+  let apiKey = read.secret('ENTITLEMENTS_API_KEY');
+  let deployCenter: DeployCenterParameters | undefined;
+
+  if (backend === 'deploycenter') {
+    const result = parseDeployCenterParameters(rawParameters);
+    if (!result.ok) throw new ConfigError('ENTITLEMENTS_BACKEND_PARAMETERS', result.problem);
+    deployCenter = result.parameters;
+    if (result.apiKey !== undefined) {
+      warnings.push('ENTITLEMENTS_BACKEND_PARAMETERS holds an api_key: move it to ENTITLEMENTS_API_KEY or ENTITLEMENTS_API_KEY_FILE');
+      apiKey ??= result.apiKey;
+    }
+    if (!apiKey) throw new ConfigError('ENTITLEMENTS_API_KEY', 'is required by the deploycenter backend');
+  } else if (backend !== 'local') {
+    try {
+      require.resolve(backend, { paths: [process.cwd()] });
+    } catch {
+      throw new ConfigError('ENTITLEMENTS_BACKEND', `unknown backend "${backend}": use local, deploycenter or the path of a module`);
+    }
+  }
+
+  const timeout = read.int('ENTITLEMENTS_CACHE_TIMEOUT', 300);
+  const staleTimeout = read.int('ENTITLEMENTS_CACHE_STALE_TIMEOUT', 86400);
+  if (staleTimeout < timeout) {
+    throw new ConfigError('ENTITLEMENTS_CACHE_STALE_TIMEOUT', `must not be below ENTITLEMENTS_CACHE_TIMEOUT (${timeout})`);
+  }
+  const prefix = read.string('ENTITLEMENTS_CACHE_PREFIX', 'oidc-entitlements');
+  if (!/^[\w.:-]+$/.test(prefix)) {
+    throw new ConfigError('ENTITLEMENTS_CACHE_PREFIX', 'may hold only letters, digits and . _ : -');
+  }
+  return {
+    backend,
+    parameters: rawParameters,
+    deployCenter,
+    apiKey,
+    cache: { timeout, staleTimeout, prefix, maxKeys: read.int('ENTITLEMENTS_CACHE_MAX_KEYS', 100000, { min: 1 }) },
+    sync: {
+      onUnavailable: read.oneOf('ENTITLEMENTS_SYNC_ON_UNAVAILABLE', ['keep', 'deny'] as const, 'keep'),
+      preserveManual: read.bool('ENTITLEMENTS_SYNC_PRESERVE_MANUAL', false),
+      maxRevocations: read.int('ENTITLEMENTS_SYNC_MAX_REVOCATIONS', 0),
+      dryRun: read.bool('ENTITLEMENTS_SYNC_DRY_RUN', false),
+    },
+  };
+}
+
+function oidcConfig(read: EnvReader, port: number): OidcConfig {
+  const issuer = read.url('OIDC_ISSUER', ['http:', 'https:']);
+  const allowInsecureHttp = read.bool('OIDC_ALLOW_INSECURE_HTTP', false);
+  if (issuer?.startsWith('http:') && !allowInsecureHttp) {
+    throw new ConfigError('OIDC_ISSUER', 'is an http:// URL: set OIDC_ALLOW_INSECURE_HTTP=true to allow it (development only)');
+  }
+  const clientId = read.raw('OIDC_CLIENT_ID');
+  if (issuer && !clientId) throw new ConfigError('OIDC_CLIENT_ID', 'is required when OIDC_ISSUER is set');
+  const fallbackToEmailForIdentification = read.bool('OIDC_FALLBACK_TO_EMAIL_FOR_IDENTIFICATION', true);
+  const allowDuplicateEmails = read.bool('OIDC_ALLOW_DUPLICATE_EMAILS', false);
+  if (fallbackToEmailForIdentification && allowDuplicateEmails) {
+    throw new ConfigError(
+      'OIDC_ALLOW_DUPLICATE_EMAILS',
+      'cannot be true while OIDC_FALLBACK_TO_EMAIL_FOR_IDENTIFICATION is true (a user could take over another account)',
+    );
+  }
+  return {
+    issuer,
+    clientId,
+    clientSecret: read.secret('OIDC_CLIENT_SECRET'),
+    redirectUri: read.url('OIDC_REDIRECT_URI', ['http:', 'https:']) ?? `http://localhost:${port}/api/v1.0/callback/`,
+    scopes: read.list('OIDC_SCOPES', ['openid', 'email', 'profile'], /[\s,]+/),
+    allowInsecureHttp,
+    essentialClaims: read.list('OIDC_USERINFO_ESSENTIAL_CLAIMS', []),
+    fallbackToEmailForIdentification,
+    allowDuplicateEmails,
+    createUser: read.bool('OIDC_CREATE_USER', true),
+    loginRedirectUrl: read.string('LOGIN_REDIRECT_URL', '/'),
+    logoutRedirectUrl: read.string('LOGOUT_REDIRECT_URL', '/'),
+  };
+}
+
+/** Reads and validates every variable of DESIGN §3; throws a {@link ConfigError} on the first bad one. */
+export function loadConfig(env: Env = process.env): Config {
+  const read = new EnvReader(env);
+  const warnings: string[] = [];
+  const production = env.NODE_ENV === 'production';
+  const port = read.int('PORT', 3000, { min: 1, max: 65535 });
+
+  const databaseUrl = read.string('DATABASE_URL', DEFAULT_DATABASE_URL);
+  if (/^[a-z][\w+.-]*:\/\//i.test(databaseUrl) && !/^(postgres(ql)?|file):\/\//i.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL', 'must be a SQLite file (file:...) or a postgres:// / postgresql:// URL');
+  }
+
+  let sessionSecret = read.secret('SESSION_SECRET');
+  if (!sessionSecret) {
+    if (production) throw new ConfigError('SESSION_SECRET', 'is required when NODE_ENV=production');
+    sessionSecret = randomBytes(32).toString('hex');
+  }
+
+  const provisioningApiKey = read.secret('PROVISIONING_API_KEY');
+  const metricsPort = read.raw('METRICS_PORT') === undefined ? undefined : read.int('METRICS_PORT', 0, { min: 1, max: 65535 });
+
+  return {
+    production,
+    port,
+    databaseUrl,
+    migrateOnStart: read.bool('DB_MIGRATE_ON_START', true),
+    sessionSecret,
+    redisUrl: read.url('REDIS_URL', ['redis:', 'rediss:']),
+    oidc: oidcConfig(read, port),
+    entitlements: entitlementsConfig(read, warnings),
+    provisioningApiKey,
+    resyncApiKey: read.secret('RESYNC_API_KEY') ?? provisioningApiKey,
+    metricsPort,
+    features: {
+      maildomainCreate: read.bool('FEATURE_MAILDOMAIN_CREATE', true),
+      maildomainManageAccesses: read.bool('FEATURE_MAILDOMAIN_MANAGE_ACCESSES', true),
+    },
+    warnings,
+  };
+}

@@ -1,0 +1,129 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import {
+  bindMigrationAwareSqlAdapterFactory,
+  type SqlDriverAdapter,
+  type SqlMigrationAwareDriverAdapterFactory,
+} from '@prisma/driver-adapter-utils';
+import type * as WasmEngine from '@prisma/schema-engine-wasm/schema_engine_bg';
+import pg from 'pg';
+import { createAdapterFactory } from './adapters';
+import { providerOf } from './provider';
+
+/*
+ * Prisma's CLI runs migrations through a native binary it downloads, which these machines cannot fetch.
+ * The same engine ships as WebAssembly (@prisma/schema-engine-wasm) and talks to the database through a
+ * driver adapter. Its package entry point imports the .wasm file as an ES module, which Node 20 cannot
+ * do, so the module is instantiated here by hand.
+ */
+
+type WasmModule = typeof WasmEngine;
+export type SchemaEngine = WasmEngine.SchemaEngine;
+export type MigrationList = WasmEngine.MigrationList;
+
+export const NO_FILTERS: WasmEngine.SchemaFilter = { externalTables: [], externalEnums: [] };
+
+let wasmModule: Promise<WasmModule> | undefined;
+
+function loadWasm(): Promise<WasmModule> {
+  wasmModule ??= (async () => {
+    const bindings = require('@prisma/schema-engine-wasm/schema_engine_bg') as WasmModule & {
+      __wbg_set_wasm(exports: WebAssembly.Exports): void;
+    };
+    const wasmPath = join(dirname(require.resolve('@prisma/schema-engine-wasm/schema_engine_bg')), 'schema_engine_bg.wasm');
+    const { instance } = await WebAssembly.instantiate(readFileSync(wasmPath), { './schema_engine_bg.js': bindings });
+    bindings.__wbg_set_wasm(instance.exports);
+    (instance.exports.__wbindgen_start as () => void)();
+    return bindings;
+  })();
+  return wasmModule;
+}
+
+/**
+ * adapter-pg cannot read the `"char"` column type (OID 18) that PostgreSQL's catalogs use, and the
+ * engine's introspection reads them: report those columns as text, which is what they hold.
+ */
+class CatalogFriendlyPool extends pg.Pool {
+  override query(...args: unknown[]): never {
+    const result = (super.query as (...a: unknown[]) => unknown)(...args);
+    if (result instanceof Promise) {
+      return result.then((value: { fields?: { dataTypeID: number }[] }) => {
+        for (const field of value?.fields ?? []) if (field.dataTypeID === 18) field.dataTypeID = 25;
+        return value;
+      }) as never;
+    }
+    return result as never;
+  }
+}
+
+/**
+ * On SQLite the engine sends whole scripts through `executeRaw` with no arguments; better-sqlite3 runs
+ * only the first statement of those, so they are routed to `executeScript`.
+ */
+function routeScripts(adapter: SqlDriverAdapter): SqlDriverAdapter {
+  if (adapter.provider !== 'sqlite') return adapter;
+  const executeRaw = adapter.executeRaw.bind(adapter);
+  adapter.executeRaw = async (query) => {
+    if (query.args.length > 0) return executeRaw(query);
+    await adapter.executeScript(query.sql);
+    return 0;
+  };
+  return adapter;
+}
+
+export interface EngineSession {
+  engine: SchemaEngine;
+  close(): Promise<void>;
+}
+
+/** Opens the schema engine on a database; `close()` frees it and every connection it opened. */
+export async function openSchemaEngine(databaseUrl: string, schema: { path: string; content: string }): Promise<EngineSession> {
+  const wasm = await loadWasm();
+  const pool = providerOf(databaseUrl) === 'postgresql' ? new CatalogFriendlyPool({ connectionString: databaseUrl, max: 2 }) : undefined;
+  const inner = createAdapterFactory(databaseUrl, { pool });
+  const opened: SqlDriverAdapter[] = [];
+  const track = (adapter: SqlDriverAdapter) => {
+    opened.push(adapter);
+    return routeScripts(adapter);
+  };
+  const factory: SqlMigrationAwareDriverAdapterFactory = {
+    provider: inner.provider,
+    adapterName: inner.adapterName,
+    connect: async () => track(await inner.connect()),
+    connectToShadowDb: async () => track(await inner.connectToShadowDb()),
+  };
+  const engine = await wasm.SchemaEngine.new(
+    { datamodels: [[schema.path, schema.content]] },
+    () => undefined,
+    bindMigrationAwareSqlAdapterFactory(factory),
+  );
+  return {
+    engine,
+    close: async () => {
+      engine.free();
+      for (const adapter of opened) await adapter.dispose();
+      await pool?.end();
+    },
+  };
+}
+
+/** The SQL that turns the database described by `from` (or an empty one) into `to`, without a database on SQLite. */
+export async function diffSchemas(
+  databaseUrl: string,
+  from: { path: string; content: string } | null,
+  to: { path: string; content: string },
+): Promise<string> {
+  const session = await openSchemaEngine(databaseUrl, to);
+  try {
+    const result = await session.engine.diff({
+      from: from ? { tag: 'schemaDatamodel', files: [from] } : { tag: 'empty' },
+      to: { tag: 'schemaDatamodel', files: [to] },
+      script: true,
+      exitCode: null,
+      filters: NO_FILTERS,
+    });
+    return result.stdout ?? '';
+  } finally {
+    await session.close();
+  }
+}

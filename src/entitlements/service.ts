@@ -1,0 +1,121 @@
+import type { CacheConfig } from '../config';
+import { userLabel, type Logger } from '../logging';
+import type { CachedEntitlements, EntitlementsCacheStore } from './cache/store';
+import { EntitlementsUnavailableError, type Entitlements, type EntitlementsBackend, type EntitlementsRequest } from './types';
+
+/** How an answer was obtained: for logs and metrics. */
+export type FetchResult = 'fresh_hit' | 'miss' | 'refresh' | 'stale_served' | 'unavailable' | 'uncached';
+
+export interface EntitlementsServiceOptions {
+  backend: EntitlementsBackend;
+  store: EntitlementsCacheStore;
+  cache: CacheConfig;
+  logger: Logger;
+  /** Called once per request with how it was answered. */
+  onFetch?: (result: FetchResult) => void;
+  now?: () => number;
+}
+
+/**
+ * The backend behind the cache of DESIGN §4: fresh for `timeout` seconds after the fetch, served stale
+ * up to `staleTimeout` seconds after it when the service fails, failures never cached, and concurrent
+ * misses for one user sharing one upstream request.
+ */
+export class EntitlementsService {
+  private readonly inFlight = new Map<string, Promise<Entitlements>>();
+  private readonly now: () => number;
+
+  constructor(private readonly options: EntitlementsServiceOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  cacheKey(sub: string): string {
+    return `${this.options.cache.prefix}:entitlements:user:${sub}`;
+  }
+
+  /** Throws {@link EntitlementsUnavailableError} when no answer, fresh or stale, can be had. */
+  async getUserEntitlements(request: EntitlementsRequest): Promise<Entitlements> {
+    if (!request.sub) return this.fetchUncached(request);
+    const key = this.cacheKey(request.sub);
+    const pending = this.inFlight.get(key);
+    if (pending) return pending;
+
+    const cached = await this.read(key);
+    if (!request.forceRefresh && cached && this.ageSeconds(cached) < this.options.cache.timeout) {
+      this.options.onFetch?.('fresh_hit');
+      return cached.value;
+    }
+    const joined = this.inFlight.get(key);
+    if (joined) return joined;
+
+    const fetching = this.fetchAndStore(key, request, cached).finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, fetching);
+    return fetching;
+  }
+
+  private async fetchUncached(request: EntitlementsRequest): Promise<Entitlements> {
+    try {
+      const value = await this.callBackend(request);
+      this.options.onFetch?.('uncached');
+      return value;
+    } catch (error) {
+      this.options.onFetch?.('unavailable');
+      throw error;
+    }
+  }
+
+  private async fetchAndStore(key: string, request: EntitlementsRequest, cached: CachedEntitlements | undefined): Promise<Entitlements> {
+    let value: Entitlements;
+    try {
+      value = await this.callBackend(request);
+    } catch (error) {
+      if (cached && this.ageSeconds(cached) < this.options.cache.staleTimeout) {
+        this.options.logger.warn(
+          { user: userLabel(request.email), ageSeconds: Math.round(this.ageSeconds(cached)) },
+          'entitlements service unavailable: serving the last good answer (stale)',
+        );
+        this.options.onFetch?.('stale_served');
+        return cached.value;
+      }
+      this.options.onFetch?.('unavailable');
+      throw error;
+    }
+    this.options.onFetch?.(request.forceRefresh ? 'refresh' : 'miss');
+    await this.write(key, { value, fetchedAt: this.now() });
+    return value;
+  }
+
+  /** Any failure of a backend, typed or not, is an unavailable service: a login never sees a raw error. */
+  private async callBackend(request: EntitlementsRequest): Promise<Entitlements> {
+    try {
+      return await this.options.backend.getUserEntitlements(request);
+    } catch (error) {
+      if (error instanceof EntitlementsUnavailableError) throw error;
+      this.options.logger.error({ user: userLabel(request.email), err: error }, 'entitlements backend failed');
+      throw new EntitlementsUnavailableError('backend_error', 'the entitlements backend failed');
+    }
+  }
+
+  private ageSeconds(entry: CachedEntitlements): number {
+    return (this.now() - entry.fetchedAt) / 1000;
+  }
+
+  /** A cache that cannot be read is a miss, never a failed login. */
+  private async read(key: string): Promise<CachedEntitlements | undefined> {
+    try {
+      return await this.options.store.get(key);
+    } catch (error) {
+      this.options.logger.warn({ err: (error as Error).message }, 'entitlements cache unreadable: treated as a miss');
+      return undefined;
+    }
+  }
+
+  private async write(key: string, entry: CachedEntitlements): Promise<void> {
+    if (this.options.cache.staleTimeout <= 0) return;
+    try {
+      await this.options.store.set(key, entry, this.options.cache.staleTimeout);
+    } catch (error) {
+      this.options.logger.warn({ err: (error as Error).message }, 'entitlements cache unwritable: answer not cached');
+    }
+  }
+}

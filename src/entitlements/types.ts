@@ -1,0 +1,43 @@
+/**
+ * What an entitlements backend answers for a user (DESIGN §4). Keys other than those named here
+ * (`can_*` flags and their `*_reason`) are kept as the service sent them.
+ */
+export interface Entitlements {
+  can_access: boolean;
+  can_access_reason?: string;
+  /**
+   * The mail domains the user may administer: a list of names when the backend manages admin rights,
+   * `null` when it does not (the sync is skipped). Any other value is kept as received and reported by
+   * the sync as invalid, so it is typed `unknown` until then.
+   */
+  can_admin_maildomains: unknown;
+  can_create?: boolean;
+  [key: string]: unknown;
+}
+
+export interface EntitlementsRequest {
+  /** The OIDC subject: the cache key. An empty sub is never cached. */
+  sub: string;
+  email: string | null;
+  /** The userinfo claims (ID token merged with userinfo): backends forward the ones they are told to. */
+  userInfo?: Record<string, unknown>;
+  /** Skip the fresh cache and ask the service (the login does). */
+  forceRefresh?: boolean;
+}
+
+export interface EntitlementsBackend {
+  getUserEntitlements(request: EntitlementsRequest): Promise<Entitlements>;
+}
+
+export type UnavailableReason = 'timeout' | 'connection' | 'http_status' | 'invalid_json' | 'invalid_body' | 'backend_error';
+
+/** No answer could be had (service down, timeout, unusable body) and no stale answer was left to serve. */
+export class EntitlementsUnavailableError extends Error {
+  constructor(
+    readonly reason: UnavailableReason,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'EntitlementsUnavailableError';
+  }
+}

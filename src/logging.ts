@@ -1,0 +1,15 @@
+import pino from 'pino';
+
+/** What the library needs of a logger: pino's signature, so a host's pino (or compatible) logger fits. */
+export type Logger = Pick<pino.Logger, 'debug' | 'info' | 'warn' | 'error'>;
+
+export function createLogger(options: pino.LoggerOptions = {}): pino.Logger {
+  return pino({ level: process.env.LOG_LEVEL ?? 'info', ...options });
+}
+
+/** How logs name a user: never the full email, only `user@<email domain>` (DESIGN §4). */
+export function userLabel(email: string | null | undefined): string {
+  const at = email?.lastIndexOf('@') ?? -1;
+  if (!email || at < 0) return 'user@unknown';
+  return `user@${email.slice(at + 1).trim().toLowerCase() || 'unknown'}`;
+}

@@ -1,0 +1,20 @@
+import { domainToASCII } from 'node:url';
+
+const MAX_NAME_LENGTH = 253;
+const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/**
+ * The one normalisation of mail domain names, for stored `MailDomain.name` and entitled names alike:
+ * trimmed, lowercased, trailing dot removed, IDN converted to ASCII (punycode). `null` when the name
+ * cannot be converted (empty, forbidden code points).
+ */
+export function normalizeDomainName(input: string): string | null {
+  const trimmed = input.trim().toLowerCase().replace(/\.$/, '');
+  if (!trimmed) return null;
+  return domainToASCII(trimmed) || null;
+}
+
+/** A normalised name that is letters-digits-hyphens labels of at most 63 characters, 253 in all. */
+export function isValidDomainName(name: string): boolean {
+  return name.length <= MAX_NAME_LENGTH && name.split('.').every((label) => LABEL.test(label));
+}

@@ -1,0 +1,65 @@
+import type { SqlDriverAdapter, SqlDriverAdapterFactory, SqlQuery, Transaction } from '@prisma/driver-adapter-utils';
+
+/**
+ * Counts every SQL statement a Prisma client sends through its driver adapter, BEGIN and COMMIT
+ * included: what "statements per sync" means in the tests and the benchmark.
+ */
+export class StatementCounter {
+  statements: string[] = [];
+  /** When set, a statement it matches fails before reaching the database (failure injection). */
+  failWhen: ((sql: string) => boolean) | null = null;
+
+  get count(): number {
+    return this.statements.length;
+  }
+
+  reset(): void {
+    this.statements = [];
+  }
+
+  /** Statements that change data (INSERT, UPDATE, DELETE). */
+  get writes(): string[] {
+    return this.statements.filter((sql) => /^\s*(INSERT|UPDATE|DELETE)\b/i.test(sql));
+  }
+
+  wrap = (factory: SqlDriverAdapterFactory): SqlDriverAdapterFactory => ({
+    provider: factory.provider,
+    adapterName: factory.adapterName,
+    connect: async () => this.wrapAdapter(await factory.connect()),
+  });
+
+  private record = (query: SqlQuery | string) => {
+    const sql = typeof query === 'string' ? query : query.sql;
+    if (this.failWhen?.(sql)) throw new Error(`injected failure: ${sql.slice(0, 60)}`);
+    this.statements.push(sql);
+  };
+
+  private wrapQueryable<T extends SqlDriverAdapter | Transaction>(target: T): T {
+    const queryRaw = target.queryRaw.bind(target);
+    const executeRaw = target.executeRaw.bind(target);
+    target.queryRaw = async (query) => {
+      this.record(query);
+      return queryRaw(query);
+    };
+    target.executeRaw = async (query) => {
+      this.record(query);
+      return executeRaw(query);
+    };
+    return target;
+  }
+
+  private wrapAdapter(adapter: SqlDriverAdapter): SqlDriverAdapter {
+    const startTransaction = adapter.startTransaction.bind(adapter);
+    const executeScript = adapter.executeScript.bind(adapter);
+    adapter.executeScript = async (script) => {
+      this.record(script);
+      return executeScript(script);
+    };
+    adapter.startTransaction = async (isolationLevel) => {
+      const transaction = await startTransaction(isolationLevel);
+      if (!transaction.options.usePhantomQuery) this.record('BEGIN');
+      return this.wrapQueryable(transaction);
+    };
+    return this.wrapQueryable(adapter);
+  }
+}
