@@ -31,7 +31,7 @@ export function parseDeployCenterParameters(raw: Record<string, unknown>): Parse
   if (!result.success) {
     const issue = result.error.issues[0];
     const key = issue?.path.join('.') ?? '';
-    const missing = issue?.code === 'invalid_type' && raw[key] === undefined;
+    const missing = key !== '' && raw[key] === undefined;
     return { ok: false, problem: missing ? `the deploycenter backend needs "${key}"` : (issue?.message ?? 'invalid') };
   }
   const { api_key: apiKey, ...parameters } = result.data;

@@ -1,0 +1,79 @@
+import { isValidDomainName, normalizeDomainName } from '../../src/sync/domain-names';
+import { isEmptyPlan, planAdminSync, readEntitledDomains, type ExistingAccess } from '../../src/sync/plan';
+
+describe('normalizeDomainName', () => {
+  it.each([
+    ['Example.COM.', 'example.com'],
+    ['  a.fr  ', 'a.fr'],
+    ['MÜNCHEN.de', 'xn--mnchen-3ya.de'],
+    ['xn--mnchen-3ya.de', 'xn--mnchen-3ya.de'],
+  ])('%j → %j', (input, expected) => {
+    expect(normalizeDomainName(input)).toBe(expected);
+  });
+
+  it.each(['', '   ', '.', 'a b.fr', 'xn--zz.fr'])('%j cannot be normalised', (input) => {
+    expect(normalizeDomainName(input)).toBeNull();
+  });
+});
+
+describe('isValidDomainName', () => {
+  it.each(['a.fr', 'mail-1.example.com', 'xn--mnchen-3ya.de', 'localhost', `${'a'.repeat(63)}.fr`])('accepts %s', (name) => {
+    expect(isValidDomainName(name)).toBe(true);
+  });
+  it.each(['a..fr', '-a.fr', 'a-.fr', 'a_b.fr', `${'a'.repeat(64)}.fr`, `${'abcdefghi.'.repeat(25)}abcd`, '', 'a.fr.'])('rejects %j', (name) => {
+    expect(isValidDomainName(name)).toBe(false);
+  });
+});
+
+describe('readEntitledDomains', () => {
+  it('reads null and absent as unmanaged', () => {
+    expect(readEntitledDomains(null)).toEqual({ kind: 'unmanaged' });
+    expect(readEntitledDomains(undefined)).toEqual({ kind: 'unmanaged' });
+  });
+  it.each([['a.fr'], [{}], [42], [true], [['a.fr', 1]], [['a.fr', null]], [[['a.fr']]]])('reads %j as invalid', (value) => {
+    expect(readEntitledDomains(value).kind).toBe('invalid');
+  });
+  it('normalises and deduplicates, keeping names it cannot normalise apart', () => {
+    expect(readEntitledDomains(['A.fr', 'a.fr.', ' b.fr', '', 'a b.fr'])).toEqual({ kind: 'list', names: ['a.fr', 'b.fr'], unusableNames: ['', 'a b.fr'] });
+  });
+});
+
+describe('planAdminSync', () => {
+  const domains = ['a', 'b', 'c', 'd'].map((letter) => ({ id: `id-${letter}`, name: `${letter}.fr` }));
+  const access = (letter: string, role: ExistingAccess['role'], source: ExistingAccess['source']): ExistingAccess => ({
+    id: `acc-${letter}`,
+    maildomainId: `id-${letter}`,
+    role,
+    source,
+  });
+
+  it('grants entitled domains without a row, ignores unknown names', () => {
+    const plan = planAdminSync({ entitled: ['a.fr', 'zz.fr'], knownDomains: domains.slice(0, 1), accesses: [], preserveManual: false });
+    expect(plan).toEqual({ grants: [domains[0]], upgrades: [], revocations: [], unknownDomains: ['zz.fr'] });
+  });
+
+  it('upgrades other roles, keeps existing ADMIN rows whatever their source', () => {
+    const plan = planAdminSync({
+      entitled: ['a.fr', 'b.fr'],
+      knownDomains: domains.slice(0, 2),
+      accesses: [access('a', 'VIEWER', 'MANUAL'), access('b', 'ADMIN', 'MANUAL')],
+      preserveManual: false,
+    });
+    expect(plan.upgrades).toEqual([{ access: access('a', 'VIEWER', 'MANUAL'), domain: domains[0] }]);
+    expect(plan.grants).toEqual([]);
+    expect(plan.revocations).toEqual([]);
+  });
+
+  it('revokes ADMIN rows no longer entitled, never other roles; preserve-manual spares MANUAL rows', () => {
+    const accesses = [access('a', 'ADMIN', 'ENTITLEMENTS'), access('b', 'ADMIN', 'MANUAL'), access('c', 'VIEWER', 'ENTITLEMENTS')];
+    const all = planAdminSync({ entitled: [], knownDomains: [], accesses, preserveManual: false });
+    expect(all.revocations.map((a) => a.id)).toEqual(['acc-a', 'acc-b']);
+    const preserved = planAdminSync({ entitled: [], knownDomains: [], accesses, preserveManual: true });
+    expect(preserved.revocations.map((a) => a.id)).toEqual(['acc-a']);
+  });
+
+  it('is empty when in sync', () => {
+    const plan = planAdminSync({ entitled: ['a.fr'], knownDomains: domains.slice(0, 1), accesses: [access('a', 'ADMIN', 'MANUAL')], preserveManual: false });
+    expect(isEmptyPlan(plan)).toBe(true);
+  });
+});
