@@ -48,8 +48,8 @@ export interface AdminRoleSyncDeps {
   onResult?: (result: SyncResult) => void;
 }
 
-/** Largest list bound in one statement: below SQLite's 32,766 and PostgreSQL's 65,535 parameters. */
-const IN_CHUNK = 5000;
+/** Largest list bound in one statement: below the 32,766 parameters Prisma allows on both providers. */
+const IN_CHUNK = 30_000;
 const TRANSACTION_OPTIONS = { maxWait: 15_000, timeout: 120_000 };
 
 function chunks<T>(items: T[], size: number): T[][] {
