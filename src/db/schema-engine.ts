@@ -31,12 +31,31 @@ function loadWasm(): Promise<WasmModule> {
       __wbg_set_wasm(exports: WebAssembly.Exports): void;
     };
     const wasmPath = join(dirname(require.resolve('@prisma/schema-engine-wasm/schema_engine_bg')), 'schema_engine_bg.wasm');
-    const { instance } = await WebAssembly.instantiate(readFileSync(wasmPath), { './schema_engine_bg.js': bindings });
+    const { instance } = await WebAssembly.instantiate(readFileSync(wasmPath), { './schema_engine_bg.js': withUnrefTimers(bindings) });
     bindings.__wbg_set_wasm(instance.exports);
     (instance.exports.__wbindgen_start as () => void)();
     return bindings;
   })();
   return wasmModule;
+}
+
+/**
+ * The engine races some operations against 10-second timers it never clears, which kept every
+ * process that migrated alive for 10 more seconds. Its timers are unref'd; an open session keeps the
+ * event loop alive by itself instead (see openSchemaEngine).
+ */
+function withUnrefTimers(bindings: WasmModule): Record<string, unknown> {
+  const imports: Record<string, unknown> = { ...bindings };
+  for (const [name, value] of Object.entries(bindings)) {
+    if (name.startsWith('__wbg_setTimeout_') && typeof value === 'function') {
+      imports[name] = (...args: unknown[]) => {
+        const timer = (value as (...a: unknown[]) => unknown)(...args);
+        (timer as { unref?: () => void } | undefined)?.unref?.();
+        return timer;
+      };
+    }
+  }
+  return imports;
 }
 
 /**
@@ -92,17 +111,28 @@ export async function openSchemaEngine(databaseUrl: string, schema: { path: stri
     connect: async () => track(await inner.connect()),
     connectToShadowDb: async () => track(await inner.connectToShadowDb()),
   };
-  const engine = await wasm.SchemaEngine.new(
-    { datamodels: [[schema.path, schema.content]] },
-    () => undefined,
-    bindMigrationAwareSqlAdapterFactory(factory),
-  );
+  const keepAlive = setInterval(() => undefined, 60_000);
+  const release = async () => {
+    clearInterval(keepAlive);
+    for (const adapter of opened) await adapter.dispose();
+    await pool?.end();
+  };
+  let engine: SchemaEngine;
+  try {
+    engine = await wasm.SchemaEngine.new(
+      { datamodels: [[schema.path, schema.content]] },
+      () => undefined,
+      bindMigrationAwareSqlAdapterFactory(factory),
+    );
+  } catch (error) {
+    await release();
+    throw error;
+  }
   return {
     engine,
     close: async () => {
       engine.free();
-      for (const adapter of opened) await adapter.dispose();
-      await pool?.end();
+      await release();
     },
   };
 }
