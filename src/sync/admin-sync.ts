@@ -14,9 +14,10 @@ import type { AccessEventData, SyncPrismaClient, SyncPrismaTransaction } from '.
  * - `invalid`: `can_admin_maildomains` is not a list of strings (warning logged);
  * - `unavailable`: no answer from the entitlements service;
  * - `capped`: more revocations than ENTITLEMENTS_SYNC_MAX_REVOCATIONS, nothing written;
- * - `dry_run`: ENTITLEMENTS_SYNC_DRY_RUN, nothing written.
+ * - `dry_run`: ENTITLEMENTS_SYNC_DRY_RUN, nothing written;
+ * - `failed`: the database failed mid-way; the transaction rolled back, nothing written (error logged).
  */
-export type SyncOutcome = 'applied' | 'in_sync' | 'skipped' | 'invalid' | 'unavailable' | 'capped' | 'dry_run';
+export type SyncOutcome = 'applied' | 'in_sync' | 'skipped' | 'invalid' | 'unavailable' | 'capped' | 'dry_run' | 'failed';
 
 export interface SyncResult {
   outcome: SyncOutcome;
@@ -81,6 +82,7 @@ export class AdminRoleSync {
     this.provider = provider;
   }
 
+  /** Never throws: a database failure is the outcome `failed`, with nothing written. */
   async sync(user: SyncSubject, answer: Entitlements | EntitlementsUnavailableError, correlationId: string = randomUUID()): Promise<SyncResult> {
     const started = performance.now();
     const finish = (outcome: SyncOutcome) => this.report(user, outcome, null, [], started, correlationId);
@@ -93,45 +95,49 @@ export class AdminRoleSync {
       return finish('invalid');
     }
 
-    const knownDomains = await this.findDomains(this.deps.prisma, entitled.names);
+    try {
+      return await this.reconcile(user, entitled.names, entitled.unusableNames, started, correlationId);
+    } catch (error) {
+      this.deps.logger.error({ user: userLabel(user.email), correlationId, err: error }, 'admin-role sync failed: rolled back');
+      return finish('failed');
+    }
+  }
+
+  private async reconcile(user: SyncSubject, entitled: string[], unusableNames: string[], started: number, correlationId: string): Promise<SyncResult> {
+    const knownDomains = await this.findDomains(this.deps.prisma, entitled);
     const plan = planAdminSync({
-      entitled: entitled.names,
+      entitled,
       knownDomains,
       accesses: await this.readAccesses(this.deps.prisma, user.id),
       preserveManual: this.deps.options.preserveManual,
     });
-    const unknown = [...plan.unknownDomains, ...entitled.unusableNames];
+    const unknown = [...plan.unknownDomains, ...unusableNames];
     const domainNames = new Map(knownDomains.map((domain) => [domain.id, domain.name]));
-    const finishWith = (outcome: SyncOutcome, finalPlan: SyncPlan | null) =>
+    const finish = (outcome: SyncOutcome, finalPlan: SyncPlan | null) =>
       this.report(user, outcome, finalPlan, unknown, started, correlationId, domainNames);
-    if (isEmptyPlan(plan)) return finishWith('in_sync', plan);
+    if (isEmptyPlan(plan)) return finish('in_sync', plan);
     await this.nameRevokedDomains(this.deps.prisma, plan, domainNames);
-    if (this.overCap(plan)) return finishWith('capped', plan);
-    if (this.deps.options.dryRun) return finishWith('dry_run', plan);
+    if (this.overCap(plan)) return finish('capped', plan);
+    if (this.deps.options.dryRun) return finish('dry_run', plan);
 
-    try {
-      const written = await this.deps.prisma.$transaction(async (tx) => {
-        const locked = await tx.$executeRaw`UPDATE users SET updated_at = updated_at WHERE id = ${user.id}`;
-        if (locked === 0) return new NotWritten('skipped', null);
-        // Another sync of the same user may have committed while this one waited for the lock.
-        const current = planAdminSync({
-          entitled: entitled.names,
-          knownDomains,
-          accesses: await this.readAccesses(tx, user.id),
-          preserveManual: this.deps.options.preserveManual,
-        });
-        if (isEmptyPlan(current)) return new NotWritten('in_sync', current);
-        if (this.overCap(current)) return new NotWritten('capped', current);
-        await this.nameRevokedDomains(tx, current, domainNames);
-        await this.write(tx, user.id, current, correlationId, domainNames);
-        return current;
-      }, TRANSACTION_OPTIONS);
-      if (written instanceof NotWritten) return finishWith(written.outcome, written.plan);
-      return finishWith('applied', written);
-    } catch (error) {
-      this.deps.logger.error({ user: userLabel(user.email), correlationId, err: error }, 'admin-role sync failed: rolled back');
-      throw error;
-    }
+    const written = await this.deps.prisma.$transaction(async (tx) => {
+      const locked = await tx.$executeRaw`UPDATE users SET updated_at = updated_at WHERE id = ${user.id}`;
+      if (locked === 0) return new NotWritten('skipped', null);
+      // Another sync of the same user may have committed while this one waited for the lock.
+      const current = planAdminSync({
+        entitled,
+        knownDomains,
+        accesses: await this.readAccesses(tx, user.id),
+        preserveManual: this.deps.options.preserveManual,
+      });
+      if (isEmptyPlan(current)) return new NotWritten('in_sync', current);
+      if (this.overCap(current)) return new NotWritten('capped', current);
+      await this.nameRevokedDomains(tx, current, domainNames);
+      await this.write(tx, user.id, current, correlationId, domainNames);
+      return current;
+    }, TRANSACTION_OPTIONS);
+    if (written instanceof NotWritten) return finish(written.outcome, written.plan);
+    return finish('applied', written);
   }
 
   protected async findDomains(db: SyncPrismaTransaction, values: string[], by: 'name' | 'id' = 'name'): Promise<KnownDomain[]> {
@@ -216,7 +222,7 @@ export class AdminRoleSync {
       changes,
     };
     const { changes: _changes, ...summary } = result;
-    const level = outcome === 'capped' ? 'warn' : 'info';
+    const level = outcome === 'capped' || outcome === 'failed' ? 'warn' : 'info';
     this.deps.logger[level](
       { user: userLabel(user.email), ...summary, ...(unknownDomains.length > 0 && { unknownDomainNames: unknownDomains.slice(0, 20) }) },
       outcome === 'capped' ? 'admin-role sync refused: too many revocations, nothing written' : 'admin-role sync',

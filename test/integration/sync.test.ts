@@ -297,7 +297,9 @@ describe.each(PROVIDERS_UNDER_TEST)('admin-role sync on %s', (provider) => {
       const before = await snapshot(db.prisma);
       entitle('alice@example.fr', ['b.fr', 'c.fr']);
       db.counter.failWhen = (sql) => failing.test(sql);
-      await expect(build().run(user)).rejects.toThrow(/injected failure/);
+      const { run, logger } = build();
+      expect(await run(user)).toMatchObject({ outcome: 'failed', granted: 0, revoked: 0 });
+      expect(logger.entries.some((entry) => entry.level === 'error' && /rolled back/.test(entry.message))).toBe(true);
       db.counter.failWhen = null;
       expect(await snapshot(db.prisma)).toEqual(before);
     });

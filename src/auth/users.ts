@@ -1,0 +1,83 @@
+import type { OidcConfig } from '../config';
+import type { LoginClaims } from './claims';
+import { missingClaims } from './claims';
+import { LoginRefusedError } from './errors';
+import type { UserPrismaClient, UserRecord, UserUpdate } from './prisma-types';
+
+export type UserRules = Pick<OidcConfig, 'essentialClaims' | 'fallbackToEmailForIdentification' | 'allowDuplicateEmails' | 'createUser'>;
+
+/** Users whose email equals this one, compared trimmed and case-insensitively (at most two: enough to see a duplicate). */
+async function usersWithEmail(prisma: UserPrismaClient, email: string): Promise<UserRecord[]> {
+  const rows = await prisma.$queryRaw<{ id: string }[]>`SELECT id FROM users WHERE lower(trim(email)) = ${email.toLowerCase()} LIMIT 2`;
+  return rows.length === 0 ? [] : prisma.user.findMany({ where: { id: { in: rows.map((row) => row.id) } } });
+}
+
+function fullName(claims: LoginClaims): string | null {
+  const name = [claims.givenName, claims.familyName].filter(Boolean).join(' ');
+  return name || null;
+}
+
+/** The changes a login brings to a known user: non-empty claims that differ; never its sub once set. */
+function changes(user: UserRecord, claims: LoginClaims): UserUpdate {
+  const update: UserUpdate = { lastLoginAt: new Date() };
+  if (!user.sub) update.sub = claims.sub;
+  if (claims.email && claims.email !== user.email) update.email = claims.email;
+  const name = fullName(claims);
+  if (name && name !== user.fullName) update.fullName = name;
+  if (claims.givenName && claims.givenName !== user.shortName) update.shortName = claims.givenName;
+  return update;
+}
+
+async function findExisting(prisma: UserPrismaClient, claims: LoginClaims, rules: UserRules): Promise<UserRecord | null> {
+  const bySub = await prisma.user.findUnique({ where: { sub: claims.sub } });
+  if (bySub || !claims.email) return bySub;
+  if (rules.fallbackToEmailForIdentification) {
+    const matches = await usersWithEmail(prisma, claims.email);
+    if (matches.length > 1) throw new LoginRefusedError('ambiguous_email', 'Multiple user accounts share this email address');
+    return matches[0] ?? null;
+  }
+  if (!rules.allowDuplicateEmails && (await usersWithEmail(prisma, claims.email)).length > 0) {
+    throw new LoginRefusedError('email_already_associated', 'This email address is already associated with another account');
+  }
+  return null;
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return (error as { code?: string }).code === 'P2002';
+}
+
+/**
+ * The user rules of the La Suite apps (django-lasuite, DESIGN §6): the user a login belongs to, found,
+ * updated or created; a {@link LoginRefusedError} otherwise.
+ */
+export async function findOrCreateUser(prisma: UserPrismaClient, claims: LoginClaims, rules: UserRules): Promise<UserRecord> {
+  if (!claims.sub) throw new LoginRefusedError('missing_sub', 'The identity provider gave no user identifier (sub)');
+  const missing = missingClaims(claims.all, rules.essentialClaims);
+  if (missing.length > 0) {
+    throw new LoginRefusedError('missing_essential_claims', `Missing essential claims: ${missing.join(', ')}`);
+  }
+
+  const existing = await findExisting(prisma, claims, rules);
+  if (existing) {
+    if (!existing.isActive) throw new LoginRefusedError('user_disabled', 'User account is disabled');
+    return prisma.user.update({ where: { id: existing.id }, data: changes(existing, claims) });
+  }
+  if (!rules.createUser) throw new LoginRefusedError('user_unknown', 'No account exists for this user');
+  try {
+    return await prisma.user.create({
+      data: {
+        sub: claims.sub,
+        email: claims.email ?? undefined,
+        fullName: fullName(claims) ?? undefined,
+        shortName: claims.givenName ?? undefined,
+        lastLoginAt: new Date(),
+      },
+    });
+  } catch (error) {
+    // Two first logins of one person at once (two tabs): the other one created the row.
+    if (!isUniqueViolation(error)) throw error;
+    const created = await prisma.user.findUnique({ where: { sub: claims.sub } });
+    if (!created) throw error;
+    return created;
+  }
+}

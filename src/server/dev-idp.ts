@@ -1,0 +1,83 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type Provider from 'oidc-provider';
+import type { Configuration } from 'oidc-provider';
+
+/** A person of the development IdP: log in with `id` (any password). */
+export interface DemoAccount {
+  id: string;
+  email: string;
+  given_name: string;
+  family_name: string;
+  /** French company id, forwarded to DeployCenter when ENTITLEMENTS_BACKEND_PARAMETERS asks for it. */
+  siret?: string;
+}
+
+export interface DevIdpClient {
+  client_id: string;
+  client_secret: string;
+  redirect_uris: string[];
+  post_logout_redirect_uris: string[];
+}
+
+export interface DevIdpOptions {
+  /** The issuer URL: where the provider is served (a mount path is part of it). */
+  issuer: string;
+  clients: DevIdpClient[];
+  accounts: DemoAccount[];
+}
+
+export const DEMO_ACCOUNTS: DemoAccount[] = [
+  { id: 'alice', email: 'alice@example.fr', given_name: 'Alice', family_name: 'Martin', siret: '12345678900011' },
+  { id: 'bob', email: 'bob@example.fr', given_name: 'Bob', family_name: 'Durand' },
+  { id: 'carol', email: 'carol@numerique.gouv.fr', given_name: 'Carol', family_name: 'Petit', siret: '98765432100022' },
+];
+
+/**
+ * A real OpenID Provider (oidc-provider) for development and tests: its built-in login and consent
+ * screens accept any password for a demo account. Keys are made per process. Never for production.
+ */
+export async function createDevIdp({ issuer, clients, accounts }: DevIdpOptions): Promise<Provider> {
+  // oidc-provider is an ES module; this stays a runtime import so CommonJS builds can load it.
+  const { default: OidcProvider } = (await import('oidc-provider')) as { default: typeof Provider };
+  const byId = new Map(accounts.map((account) => [account.id, account]));
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const configuration: Configuration = {
+    clients: clients.map((client) => ({ ...client, grant_types: ['authorization_code'], response_types: ['code'] })),
+    findAccount: (_ctx, id) => {
+      const account = byId.get(id);
+      if (!account) return undefined;
+      return {
+        accountId: id,
+        claims: () => ({
+          sub: account.id,
+          email: account.email,
+          email_verified: true,
+          given_name: account.given_name,
+          family_name: account.family_name,
+          name: `${account.given_name} ${account.family_name}`,
+          ...(account.siret && { siret: account.siret }),
+        }),
+      };
+    },
+    claims: {
+      openid: ['sub'],
+      email: ['email', 'email_verified'],
+      profile: ['given_name', 'family_name', 'name', 'siret'],
+    },
+    scopes: ['openid', 'email', 'profile', 'offline_access'],
+    pkce: { required: () => true },
+    features: { devInteractions: { enabled: true }, rpInitiatedLogout: { enabled: true } },
+    cookies: { keys: [randomBytes(32).toString('hex')] },
+    jwks: { keys: [{ ...(privateKey.export({ format: 'jwk' }) as Record<string, unknown>), kid: 'dev', use: 'sig', alg: 'RS256' }] },
+    ttl: { Session: 3600, Interaction: 600, Grant: 3600, AccessToken: 600, IdToken: 600, AuthorizationCode: 60 },
+  };
+  const provider = new OidcProvider(issuer, configuration);
+  provider.proxy = true;
+  return provider;
+}
+
+/** The provider as a Node request listener (for `http.createServer` or an Express mount). */
+export function idpRequestListener(provider: Provider): (req: IncomingMessage, res: ServerResponse) => void {
+  return provider.callback() as (req: IncomingMessage, res: ServerResponse) => void;
+}
