@@ -96,6 +96,10 @@ export class EntitlementsService {
     }
   }
 
+  async close(): Promise<void> {
+    await this.options.store.close();
+  }
+
   private ageSeconds(entry: CachedEntitlements): number {
     return (this.now() - entry.fetchedAt) / 1000;
   }

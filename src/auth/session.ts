@@ -1,0 +1,51 @@
+import { PrismaSessionStore } from '@quixo3/prisma-session-store';
+import { RedisStore } from 'connect-redis';
+import session, { type Store } from 'express-session';
+import type { RequestHandler } from 'express';
+import { createClient } from 'redis';
+import type { Logger } from '../logging';
+
+export const SESSION_COOKIE = 'sessionid';
+const TWELVE_HOURS_MS = 12 * 60 * 60 * 1000;
+
+export interface SessionStoreOptions {
+  redisUrl?: string;
+  /** Key prefix in Redis (ENTITLEMENTS_CACHE_PREFIX, so several apps can share one Redis). */
+  prefix: string;
+  /** A client whose schema has the `Session` model (the `sessions` table). */
+  prisma: unknown;
+  logger: Logger;
+}
+
+export interface ClosableStore {
+  store: Store;
+  close(): Promise<void>;
+}
+
+/** Redis with REDIS_URL (shared by instances), else the database (survives restarts). */
+export function createSessionStore({ redisUrl, prefix, prisma, logger }: SessionStoreOptions): ClosableStore {
+  if (redisUrl) {
+    const client = createClient({ url: redisUrl });
+    client.on('error', (error: Error) => logger.warn({ err: error.message }, 'session store: Redis error'));
+    client.connect().catch(() => undefined);
+    return { store: new RedisStore({ client, prefix: `${prefix}:session:` }), close: async () => void (await client.quit().catch(() => undefined)) };
+  }
+  const store = new PrismaSessionStore(prisma as ConstructorParameters<typeof PrismaSessionStore>[0], {
+    checkPeriod: 10 * 60 * 1000,
+    dbRecordIdIsSessionId: true,
+    logger: { log: () => undefined, warn: (message: string) => logger.warn(message), error: (message: string) => logger.error(message) },
+  });
+  return { store, close: async () => store.shutdown() };
+}
+
+/** express-session with the cookie rules of the guide: httpOnly, SameSite=Lax, Secure in production. */
+export function sessionMiddleware({ secret, production, store }: { secret: string; production: boolean; store: Store }): RequestHandler {
+  return session({
+    name: SESSION_COOKIE,
+    secret,
+    store,
+    resave: false,
+    saveUninitialized: false,
+    cookie: { httpOnly: true, sameSite: 'lax', secure: production, maxAge: TWELVE_HOURS_MS },
+  });
+}

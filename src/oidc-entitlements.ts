@@ -1,0 +1,126 @@
+import { Router, type RequestHandler } from 'express';
+import { Passport } from 'passport';
+import type * as client from 'openid-client';
+import type { Store } from 'express-session';
+import type { Config } from './config';
+import type { DatabaseProvider } from './db/provider';
+import type { EntitlementsCacheStore } from './entitlements/cache/store';
+import { createEntitlementsService } from './entitlements/create';
+import type { EntitlementsService, FetchResult } from './entitlements/service';
+import type { EntitlementsBackend } from './entitlements/types';
+import { createLogger, type Logger } from './logging';
+import { AdminRoleSync } from './sync/admin-sync';
+import type { SyncPrismaClient } from './sync/prisma-types';
+import { syncUser, type UserSyncResult, type UserToSync } from './sync/sync-user';
+import { completeLogin } from './auth/login';
+import type { UserPrismaClient, UserRecord } from './auth/prisma-types';
+import { authRoutes } from './auth/routes';
+import { createSessionStore, sessionMiddleware } from './auth/session';
+import { discoverIssuer, OidcLoginStrategy, STRATEGY_NAME } from './auth/strategy';
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    /** `req.user` once logged in: the `users` row. */
+    interface User extends UserRecord {}
+  }
+}
+
+/** The host's client: any PrismaClient generated from prisma/models.prisma fits. */
+export type OidcEntitlementsPrisma = SyncPrismaClient & UserPrismaClient;
+
+export interface OidcEntitlementsOptions {
+  prisma: OidcEntitlementsPrisma;
+  config: Config;
+  logger?: Logger;
+  /** The client's database; read from the client when not given. */
+  provider?: DatabaseProvider;
+  /** A backend instead of the one ENTITLEMENTS_BACKEND names. */
+  backend?: EntitlementsBackend;
+  /** An entitlements cache instead of node-cache / Redis. */
+  cacheStore?: EntitlementsCacheStore;
+  /** A session store instead of Redis (REDIS_URL) / the `sessions` table. */
+  sessionStore?: Store;
+  /** `false` turns the entitlements step of the login off (benchmarks). */
+  syncOnLogin?: boolean;
+  onFetch?: (result: FetchResult) => void;
+}
+
+export interface OidcEntitlements {
+  /** Mount app-wide, before your routes: the session and Passport (`req.user`). */
+  session: RequestHandler[];
+  /** Mount at `/api/v1.0`: `authenticate/`, `callback/`, `logout/`. */
+  router: Router;
+  /** Re-sync a user's admin rows now (forced refresh), without a login. */
+  syncUser(user: UserToSync): Promise<UserSyncResult>;
+  entitlements: EntitlementsService;
+  adminSync: AdminRoleSync;
+  /** Discovery of the issuer (done on first use; call it to fail fast at start). */
+  ready(): Promise<client.Configuration>;
+  close(): Promise<void>;
+}
+
+/** The library in one call: login, entitlements and admin-role sync for an Express 5 app. */
+export function createOidcEntitlements(options: OidcEntitlementsOptions): OidcEntitlements {
+  const { prisma, config } = options;
+  const logger = options.logger ?? createLogger();
+  const entitlements = createEntitlementsService({ config, logger, backend: options.backend, store: options.cacheStore, onFetch: options.onFetch });
+  const adminSync = new AdminRoleSync({ prisma, provider: options.provider, logger, options: config.entitlements.sync });
+  const sessions = options.sessionStore
+    ? { store: options.sessionStore, close: async () => undefined }
+    : createSessionStore({ redisUrl: config.redisUrl, prefix: config.entitlements.cache.prefix, prisma, logger });
+
+  const passport = new Passport();
+  passport.serializeUser((user, done) => done(null, user.id));
+  passport.deserializeUser((id: string, done) => {
+    prisma.user.findUnique({ where: { id } }).then(
+      (user) => done(null, user?.isActive ? user : false),
+      (error: unknown) => done(error),
+    );
+  });
+
+  const loginDeps = {
+    prisma,
+    entitlements,
+    adminSync,
+    logger,
+    rules: config.oidc,
+    onUnavailable: config.entitlements.sync.onUnavailable,
+    syncOnLogin: options.syncOnLogin,
+  };
+  let discovery: Promise<client.Configuration> | undefined;
+  const ready = () => {
+    discovery ??= discoverIssuer(config.oidc).then(
+      (configuration) => {
+        const strategy = new OidcLoginStrategy(configuration, config.oidc, async ({ claims, idToken }) => {
+          const { user } = await completeLogin(loginDeps, claims);
+          return { ...user, idToken };
+        });
+        passport.use(STRATEGY_NAME, strategy);
+        return configuration;
+      },
+      (error: unknown) => {
+        discovery = undefined; // the IdP may come back: the next request tries again
+        throw error;
+      },
+    );
+    return discovery;
+  };
+
+  const router = Router();
+  router.use(authRoutes({ passport, ready, oidc: config.oidc, logger }));
+
+  return {
+    session: [sessionMiddleware({ secret: config.sessionSecret, production: config.production, store: sessions.store }), passport.initialize(), passport.session()],
+    router,
+    syncUser: (user) => syncUser({ entitlements, adminSync }, user),
+    entitlements,
+    adminSync,
+    ready,
+    close: async () => {
+      await sessions.close();
+      await entitlements.close();
+    },
+  };
+}
+

@@ -1,0 +1,81 @@
+/**
+ * A minimal browser over fetch: a cookie jar per host name (as browsers share cookies across ports),
+ * redirects followed by hand, HTML forms submitted as a person would.
+ */
+export interface Page {
+  status: number;
+  url: string;
+  location: string | null;
+  body: string;
+  contentType: string;
+}
+
+export class Browser {
+  readonly cookies = new Map<string, Map<string, string>>();
+
+  constructor(private readonly accept = 'text/html,application/xhtml+xml') {}
+
+  cookie(url: string, name: string): string | undefined {
+    return this.cookies.get(new URL(url).hostname)?.get(name);
+  }
+
+  private jar(url: string): Map<string, string> {
+    const host = new URL(url).hostname;
+    let jar = this.cookies.get(host);
+    if (!jar) this.cookies.set(host, (jar = new Map()));
+    return jar;
+  }
+
+  private store(url: string, setCookies: string[]): void {
+    const jar = this.jar(url);
+    for (const header of setCookies) {
+      const [pair, ...attributes] = header.split(';');
+      const index = pair!.indexOf('=');
+      const name = pair!.slice(0, index).trim();
+      const value = pair!.slice(index + 1).trim();
+      const expired = attributes.some((a) => /^\s*max-age=0/i.test(a) || (/^\s*expires=/i.test(a) && new Date(a.split('=')[1]!) < new Date()));
+      if (expired || value === '') jar.delete(name);
+      else jar.set(name, value);
+    }
+  }
+
+  /** One request, no redirect followed. */
+  async request(url: string, init: { method?: string; form?: Record<string, string>; headers?: Record<string, string> } = {}): Promise<Page> {
+    const jar = this.jar(url);
+    const headers: Record<string, string> = { accept: this.accept, ...init.headers };
+    if (jar.size > 0) headers.cookie = [...jar].map(([name, value]) => `${name}=${value}`).join('; ');
+    let body: string | undefined;
+    if (init.form) {
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+      body = new URLSearchParams(init.form).toString();
+    }
+    const response = await fetch(url, { method: init.method ?? (init.form ? 'POST' : 'GET'), headers, body, redirect: 'manual' });
+    this.store(url, response.headers.getSetCookie());
+    const location = response.headers.get('location');
+    return {
+      status: response.status,
+      url,
+      location: location ? new URL(location, url).href : null,
+      body: await response.text(),
+      contentType: response.headers.get('content-type') ?? '',
+    };
+  }
+
+  /** Follows redirects until a page that is not one. */
+  async visit(url: string, init: Parameters<Browser['request']>[1] = {}, { maxHops = 20, stopAt }: { maxHops?: number; stopAt?: (url: string) => boolean } = {}): Promise<Page> {
+    let page = await this.request(url, init);
+    for (let hop = 0; page.location && hop < maxHops; hop++) {
+      if (stopAt?.(page.location)) return page;
+      page = await this.request(page.location);
+    }
+    return page;
+  }
+
+  /** Submits the form of a page that has one (oidc-provider's login and consent screens). */
+  async submit(page: Page, fields: Record<string, string>, options: Parameters<Browser['visit']>[2] = {}): Promise<Page> {
+    const action = /<form[^>]*action="([^"]+)"/.exec(page.body)?.[1];
+    if (!action) throw new Error(`no form on ${page.url} (status ${page.status})`);
+    const hidden = Object.fromEntries([...page.body.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+    return this.visit(new URL(action.replace(/&amp;/g, '&'), page.url).href, { form: { ...hidden, ...fields } }, options);
+  }
+}

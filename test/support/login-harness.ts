@@ -1,0 +1,105 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { loadConfig, type Env } from '../../src/config';
+import { createOidcEntitlements, type OidcEntitlements } from '../../src/oidc-entitlements';
+import { createDevIdp, DEMO_ACCOUNTS, idpRequestListener, type DemoAccount } from '../../src/server/dev-idp';
+import { Browser, type Page } from './browser';
+import type { TestDatabase } from './databases';
+import { DeployCenterStandIn } from './deploycenter-server';
+import { recordingLogger } from './fixtures';
+
+export const CLIENT = { client_id: 'test-app', client_secret: 'test-app-secret' };
+
+async function listen(server: Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+async function close(server: Server): Promise<void> {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+export interface LoginHarness {
+  appUrl: string;
+  idpUrl: string;
+  dc: DeployCenterStandIn;
+  lib: OidcEntitlements;
+  logger: ReturnType<typeof recordingLogger>;
+  /** A fresh browser. */
+  browser(): Browser;
+  /** Logs `accountId` in through the IdP's real forms; returns the page the app redirected to. */
+  login(browser: Browser, accountId: string): Promise<Page>;
+  /** Who the app thinks is logged in with this browser (`null`: anonymous). */
+  whoami(browser: Browser): Promise<string | null>;
+  close(): Promise<void>;
+}
+
+/**
+ * The login on real parts, all on 127.0.0.1: oidc-provider as the IdP, a DeployCenter stand-in, and an
+ * Express 5 app mounting the library on the test database.
+ */
+export async function startLoginHarness(db: TestDatabase, env: Env = {}, accounts: DemoAccount[] = DEMO_ACCOUNTS): Promise<LoginHarness> {
+  const dc = await new DeployCenterStandIn().start();
+  const appServer = createServer();
+  const idpServer = createServer();
+  const appUrl = await listen(appServer);
+  const idpUrl = await listen(idpServer);
+  const redirectUri = `${appUrl}/api/v1.0/callback/`;
+  const provider = await createDevIdp({
+    issuer: idpUrl,
+    clients: [{ ...CLIENT, redirect_uris: [redirectUri], post_logout_redirect_uris: [`${appUrl}/`] }],
+    accounts,
+  });
+  idpServer.on('request', idpRequestListener(provider));
+
+  const config = loadConfig({
+    DATABASE_URL: db.url,
+    OIDC_ISSUER: idpUrl,
+    OIDC_CLIENT_ID: CLIENT.client_id,
+    OIDC_CLIENT_SECRET: CLIENT.client_secret,
+    OIDC_ALLOW_INSECURE_HTTP: 'true',
+    OIDC_REDIRECT_URI: redirectUri,
+    ENTITLEMENTS_BACKEND: 'deploycenter',
+    ENTITLEMENTS_BACKEND_PARAMETERS: JSON.stringify({ base_url: dc.url, service_id: 'messages', timeout: 1, oidc_claims: ['siret'] }),
+    ENTITLEMENTS_API_KEY: 'dc-key',
+    ...env,
+  });
+  const logger = recordingLogger();
+  const lib = createOidcEntitlements({ prisma: db.prisma, config, logger });
+  const app = express();
+  app.use(lib.session);
+  app.use('/api/v1.0', lib.router);
+  app.get('/whoami', (req, res) => {
+    res.json({ email: req.user?.email ?? null });
+  });
+  app.get('/', (_req, res) => {
+    res.send('home');
+  });
+  appServer.on('request', app);
+
+  const login = async (browser: Browser, accountId: string) => {
+    const loginPage = await browser.visit(`${appUrl}/api/v1.0/authenticate/`);
+    let page = await browser.submit(loginPage, { login: accountId, password: 'any' }, { stopAt: (url) => url.startsWith(appUrl) });
+    if (!page.location?.startsWith(appUrl)) page = await browser.submit(page, {}, { stopAt: (url) => url.startsWith(appUrl) });
+    return browser.visit(page.location!);
+  };
+
+  return {
+    appUrl,
+    idpUrl,
+    dc,
+    lib,
+    logger,
+    browser: () => new Browser(),
+    login,
+    whoami: async (browser) => JSON.parse((await browser.request(`${appUrl}/whoami`)).body).email,
+    close: async () => {
+      await lib.close();
+      await close(appServer);
+      await close(idpServer);
+      await dc.stop();
+    },
+  };
+}
