@@ -34,10 +34,30 @@ export const DEMO_ACCOUNTS: DemoAccount[] = [
 ];
 
 /**
+ * oidc-provider warns, rightly for production, that it runs on Node 20, keeps its state in memory and
+ * shows development login screens: all three are what a development IdP is, so they are not printed.
+ */
+async function withoutDevelopmentWarnings<T>(build: () => Promise<T>): Promise<T> {
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => {
+    if (!String(args[0]).includes('oidc-provider WARNING')) warn(...args);
+  };
+  try {
+    return await build();
+  } finally {
+    console.warn = warn;
+  }
+}
+
+/**
  * A real OpenID Provider (oidc-provider) for development and tests: its built-in login and consent
  * screens accept any password for a demo account. Keys are made per process. Never for production.
  */
-export async function createDevIdp({ issuer, clients, accounts }: DevIdpOptions): Promise<Provider> {
+export async function createDevIdp(options: DevIdpOptions): Promise<Provider> {
+  return withoutDevelopmentWarnings(() => buildProvider(options));
+}
+
+async function buildProvider({ issuer, clients, accounts }: DevIdpOptions): Promise<Provider> {
   // oidc-provider is an ES module; this stays a runtime import so CommonJS builds can load it.
   const { default: OidcProvider } = (await import('oidc-provider')) as { default: typeof Provider };
   const byId = new Map(accounts.map((account) => [account.id, account]));

@@ -80,6 +80,7 @@ export async function createTestDatabase(provider: DatabaseProvider, { migrate =
       await prisma.mailDomainAccess.deleteMany();
       await prisma.mailDomain.deleteMany();
       await prisma.user.deleteMany();
+      await prisma.session.deleteMany();
       counter.reset();
     },
     drop: async () => {

@@ -1,0 +1,261 @@
+import { Browser } from '../support/browser';
+import { createTestDatabase, PROVIDERS_UNDER_TEST, type TestDatabase } from '../support/databases';
+import { adminDomainsOf, createDomains } from '../support/fixtures';
+import { startLoginHarness, type LoginHarness } from '../support/login-harness';
+
+const ALICE = 'alice@example.fr';
+
+describe.each(PROVIDERS_UNDER_TEST)('OIDC login with the admin-role sync on %s', (provider) => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase(provider);
+  });
+  afterAll(() => db.drop());
+
+  async function userByEmail(email: string) {
+    return db.prisma.user.findFirst({ where: { email } });
+  }
+
+  describe('with the default rules', () => {
+    let h: LoginHarness;
+    beforeAll(async () => {
+      h = await startLoginHarness(db);
+    });
+    afterAll(() => h.close());
+    beforeEach(async () => {
+      await db.truncate();
+      h.dc.reset();
+      await createDomains(db.prisma, ['a.fr', 'b.fr', 'c.fr']);
+    });
+
+    it('a first login creates the user and the entitled admin rows, then lands on LOGIN_REDIRECT_URL', async () => {
+      h.dc.entitlementsByEmail.set(ALICE, { can_access: true, can_admin_maildomains: ['a.fr', 'b.fr'] });
+      const browser = h.browser();
+      const page = await h.login(browser, 'alice');
+      expect(page).toMatchObject({ status: 200, url: `${h.appUrl}/` });
+      const user = await userByEmail(ALICE);
+      expect(user).toMatchObject({ sub: 'alice', fullName: 'Alice Martin', shortName: 'Alice', isActive: true });
+      expect(user!.lastLoginAt).toBeInstanceOf(Date);
+      expect(await adminDomainsOf(db.prisma, user!.id)).toEqual(['a.fr', 'b.fr']);
+      expect(await h.whoami(browser)).toBe(ALICE);
+    });
+
+    it('a second login with a changed answer adds and removes rows', async () => {
+      h.dc.entitlementsByEmail.set(ALICE, { can_access: true, can_admin_maildomains: ['a.fr', 'b.fr'] });
+      await h.login(h.browser(), 'alice');
+      h.dc.entitlementsByEmail.set(ALICE, { can_access: true, can_admin_maildomains: ['b.fr', 'c.fr'] });
+      await h.login(h.browser(), 'alice');
+      const user = await userByEmail(ALICE);
+      expect(await adminDomainsOf(db.prisma, user!.id)).toEqual(['b.fr', 'c.fr']);
+      expect(h.dc.requests).toHaveLength(2);
+    });
+
+    it('keeps rows and lets the user in when DeployCenter is down (keep)', async () => {
+      h.dc.entitlementsByEmail.set(ALICE, { can_access: true, can_admin_maildomains: ['a.fr'] });
+      await h.login(h.browser(), 'alice');
+      h.dc.reply = () => ({ status: 503 });
+      const browser = h.browser();
+      expect(await h.login(browser, 'alice')).toMatchObject({ status: 200, url: `${h.appUrl}/` });
+      expect(await h.whoami(browser)).toBe(ALICE);
+      expect(await adminDomainsOf(db.prisma, (await userByEmail(ALICE))!.id)).toEqual(['a.fr']);
+    });
+
+    it('leaves rows untouched when can_admin_maildomains is absent', async () => {
+      h.dc.entitlementsByEmail.set(ALICE, { can_access: true, can_admin_maildomains: ['a.fr'] });
+      await h.login(h.browser(), 'alice');
+      h.dc.entitlementsByEmail.set(ALICE, { can_access: true });
+      await h.login(h.browser(), 'alice');
+      expect(await adminDomainsOf(db.prisma, (await userByEmail(ALICE))!.id)).toEqual(['a.fr']);
+    });
+
+    it('sends the siret claim to DeployCenter only when the IdP has one', async () => {
+      await h.login(h.browser(), 'alice');
+      await h.login(h.browser(), 'bob');
+      expect(h.dc.requests.map((request) => request.query)).toEqual([
+        { service_id: 'messages', account_type: 'user', account_email: ALICE, siret: '12345678900011' },
+        { service_id: 'messages', account_type: 'user', account_email: 'bob@example.fr' },
+      ]);
+      expect(h.dc.requests[0]!.headers['x-service-auth']).toBe('Bearer dc-key');
+    });
+
+    it('refuses an inactive user with a 403, writes nothing and opens no session', async () => {
+      const user = await db.prisma.user.create({ data: { sub: 'alice', email: ALICE, isActive: false, fullName: 'Old Name' } });
+      const browser = h.browser();
+      const page = await h.login(browser, 'alice');
+      expect(page.status).toBe(403);
+      expect(page.body).toContain('User account is disabled');
+      expect(await db.prisma.user.findUnique({ where: { id: user.id } })).toMatchObject({ fullName: 'Old Name', lastLoginAt: null });
+      expect(h.dc.requests).toHaveLength(0);
+      expect(await h.whoami(browser)).toBeNull();
+    });
+
+    it('finds an existing user by email whatever its case, and gives it the sub', async () => {
+      const existing = await db.prisma.user.create({ data: { email: ' Alice@Example.FR ' } });
+      await h.login(h.browser(), 'alice');
+      expect(await db.prisma.user.count()).toBe(1);
+      expect(await db.prisma.user.findUnique({ where: { id: existing.id } })).toMatchObject({ sub: 'alice', email: ALICE });
+    });
+
+    it('refuses when several users share the email', async () => {
+      await db.prisma.user.create({ data: { email: ALICE } });
+      await db.prisma.user.create({ data: { email: 'ALICE@example.fr' } });
+      expect((await h.login(h.browser(), 'alice')).status).toBe(403);
+    });
+
+    it('updates names and email from the claims, never an existing sub', async () => {
+      const existing = await db.prisma.user.create({ data: { sub: 'alice', email: 'old@example.fr', fullName: 'A M', shortName: 'A' } });
+      await h.login(h.browser(), 'alice');
+      expect(await db.prisma.user.findUnique({ where: { id: existing.id } })).toMatchObject({
+        sub: 'alice',
+        email: ALICE,
+        fullName: 'Alice Martin',
+        shortName: 'Alice',
+      });
+    });
+
+    it('changes the session cookie at login, and logout ends the session at the IdP too', async () => {
+      const browser = h.browser();
+      await browser.visit(`${h.appUrl}/api/v1.0/authenticate/`);
+      const before = browser.cookie(h.appUrl, 'sessionid');
+      expect(before).toBeDefined();
+      const loginPage = await browser.visit(`${h.appUrl}/api/v1.0/authenticate/`);
+      let page = await browser.submit(loginPage, { login: 'alice', password: 'x' }, { stopAt: (url) => url.startsWith(h.appUrl) });
+      if (!page.location?.startsWith(h.appUrl)) page = await browser.submit(page, {}, { stopAt: (url) => url.startsWith(h.appUrl) });
+      await browser.visit(page.location!);
+      const after = browser.cookie(h.appUrl, 'sessionid');
+      expect(after).toBeDefined();
+      expect(after).not.toBe(before);
+      expect(await h.whoami(browser)).toBe(ALICE);
+
+      const stolen = new Browser();
+      stolen.cookies.set('127.0.0.1', new Map([['sessionid', after!]]));
+      expect(await h.whoami(stolen)).toBe(ALICE);
+
+      const logout = await browser.request(`${h.appUrl}/api/v1.0/logout/`);
+      expect(logout.status).toBe(303);
+      expect(logout.location).toMatch(new RegExp(`^${h.idpUrl}/session/end\\?`));
+      expect(new URL(logout.location!).searchParams.get('id_token_hint')).toBeTruthy();
+      expect(await h.whoami(browser)).toBeNull();
+      expect(await h.whoami(stolen)).toBeNull();
+      expect(await db.prisma.session.count()).toBe(0);
+    });
+
+    it('logs out with POST as well', async () => {
+      const browser = h.browser();
+      await h.login(browser, 'alice');
+      expect((await browser.request(`${h.appUrl}/api/v1.0/logout/`, { method: 'POST' })).status).toBe(303);
+      expect(await h.whoami(browser)).toBeNull();
+    });
+
+    describe('a callback that cannot be trusted is a 4xx, never a 500, and opens no session', () => {
+      async function codeFor(browser: Browser): Promise<string> {
+        const loginPage = await browser.visit(`${h.appUrl}/api/v1.0/authenticate/`);
+        let page = await browser.submit(loginPage, { login: 'alice', password: 'x' }, { stopAt: (url) => url.startsWith(h.appUrl) });
+        if (!page.location?.startsWith(h.appUrl)) page = await browser.submit(page, {}, { stopAt: (url) => url.startsWith(h.appUrl) });
+        return page.location!;
+      }
+
+      it('without a login in progress (no state, no PKCE verifier)', async () => {
+        const browser = h.browser();
+        const callback = await codeFor(h.browser());
+        const page = await browser.request(callback);
+        expect(page.status).toBe(401);
+        expect(await h.whoami(browser)).toBeNull();
+      });
+
+      it('with the code of another browser (wrong PKCE verifier)', async () => {
+        const victim = h.browser();
+        await victim.visit(`${h.appUrl}/api/v1.0/authenticate/`);
+        const page = await victim.request(await codeFor(h.browser()));
+        expect(page.status).toBeGreaterThanOrEqual(400);
+        expect(page.status).toBeLessThan(500);
+        expect(await h.whoami(victim)).toBeNull();
+      });
+
+      it('when the user refuses at the IdP (error=access_denied)', async () => {
+        const browser = h.browser();
+        const loginPage = await browser.visit(`${h.appUrl}/api/v1.0/authenticate/`);
+        const abort = /href="([^"]*abort[^"]*)"/.exec(loginPage.body)?.[1];
+        expect(abort).toBeDefined();
+        const page = await browser.visit(new URL(abort!, loginPage.url).href);
+        expect(page.url).toMatch(/error=access_denied/);
+        expect(page.status).toBe(401);
+        expect(await h.whoami(browser)).toBeNull();
+      });
+
+      it('with a replayed code', async () => {
+        const browser = h.browser();
+        const callback = await codeFor(browser);
+        await browser.visit(callback);
+        expect(await h.whoami(browser)).toBe(ALICE);
+        const attacker = h.browser();
+        await attacker.visit(`${h.appUrl}/api/v1.0/authenticate/`);
+        const page = await attacker.request(callback);
+        expect(page.status).toBeGreaterThanOrEqual(400);
+        expect(page.status).toBeLessThan(500);
+        expect(await h.whoami(attacker)).toBeNull();
+      });
+
+      it('answers JSON to API clients', async () => {
+        const api = new Browser('application/json');
+        const page = await api.request(`${h.appUrl}/api/v1.0/callback/?code=forged&state=x`);
+        expect(page.status).toBe(401);
+        expect(JSON.parse(page.body)).toEqual({ detail: expect.stringContaining('Authentication failed') });
+      });
+    });
+  });
+
+  describe('with ENTITLEMENTS_SYNC_ON_UNAVAILABLE=deny', () => {
+    let h: LoginHarness;
+    beforeAll(async () => {
+      h = await startLoginHarness(db, { ENTITLEMENTS_SYNC_ON_UNAVAILABLE: 'deny' });
+    });
+    afterAll(() => h.close());
+
+    beforeEach(async () => {
+      await db.truncate();
+      h.dc.reset();
+    });
+
+    it('refuses the login when DeployCenter is down and no answer is cached: 403, rows untouched, no session', async () => {
+      const [a] = await createDomains(db.prisma, ['a.fr']);
+      const user = await db.prisma.user.create({ data: { sub: 'alice', email: ALICE } });
+      await db.prisma.mailDomainAccess.create({ data: { userId: user.id, maildomainId: a!.id, role: 'ADMIN', source: 'ENTITLEMENTS' } });
+      h.dc.reply = () => ({ status: 500 });
+      const browser = h.browser();
+      const page = await h.login(browser, 'alice');
+      expect(page.status).toBe(403);
+      expect(page.body).toContain('Entitlements service unavailable');
+      expect(await h.whoami(browser)).toBeNull();
+      expect(await adminDomainsOf(db.prisma, user.id)).toEqual(['a.fr']);
+    });
+
+    it('lets the user in on the last good answer while it is within the stale window', async () => {
+      await createDomains(db.prisma, ['a.fr']);
+      h.dc.entitlementsByEmail.set(ALICE, { can_access: true, can_admin_maildomains: ['a.fr'] });
+      await h.login(h.browser(), 'alice');
+      h.dc.reply = () => ({ status: 500 });
+      const browser = h.browser();
+      expect((await h.login(browser, 'alice')).status).toBe(200);
+      expect(await h.whoami(browser)).toBe(ALICE);
+      expect(h.logger.entries.some((entry) => /stale/.test(entry.message))).toBe(true);
+    });
+  });
+
+  describe('without the email fallback', () => {
+    let h: LoginHarness;
+    beforeAll(async () => {
+      h = await startLoginHarness(db, { OIDC_FALLBACK_TO_EMAIL_FOR_IDENTIFICATION: 'false' });
+    });
+    afterAll(() => h.close());
+
+    it('refuses a new sub whose email is already associated', async () => {
+      await db.truncate();
+      await db.prisma.user.create({ data: { sub: 'someone-else', email: 'Alice@example.fr' } });
+      const page = await h.login(h.browser(), 'alice');
+      expect(page.status).toBe(403);
+      expect(page.body).toContain('already associated');
+      expect(await db.prisma.user.count()).toBe(1);
+    });
+  });
+});
