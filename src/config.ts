@@ -229,6 +229,9 @@ function entitlementsConfig(read: EnvReader, warnings: string[]): EntitlementsCo
 
 function oidcConfig(read: EnvReader, port: number): OidcConfig {
   const issuer = read.url('OIDC_ISSUER', ['http:', 'https:']);
+  if (!issuer && read.raw('NODE_ENV') === 'production') {
+    throw new ConfigError('OIDC_ISSUER', 'is required when NODE_ENV=production (the development IdP is never mounted there)');
+  }
   const allowInsecureHttp = read.bool('OIDC_ALLOW_INSECURE_HTTP', false);
   if (issuer?.startsWith('http:') && !allowInsecureHttp) {
     throw new ConfigError('OIDC_ISSUER', 'is an http:// URL: set OIDC_ALLOW_INSECURE_HTTP=true to allow it (development only)');

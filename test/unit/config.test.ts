@@ -100,7 +100,8 @@ describe('loadConfig', () => {
     ['an unsupported database', { DATABASE_URL: 'mysql://x/y' }, 'DATABASE_URL: must be a SQLite file'],
     ['an http issuer without the opt-in', { OIDC_ISSUER: 'http://idp.local/', OIDC_CLIENT_ID: 'c' }, 'OIDC_ISSUER: is an http:// URL'],
     ['an issuer without a client id', { OIDC_ISSUER: 'https://idp.example/' }, 'OIDC_CLIENT_ID: is required when OIDC_ISSUER is set'],
-    ['no session secret in production', { NODE_ENV: 'production' }, 'SESSION_SECRET: is required when NODE_ENV=production'],
+    ['no session secret in production', { NODE_ENV: 'production', OIDC_ISSUER: 'https://idp.example/', OIDC_CLIENT_ID: 'c' }, 'SESSION_SECRET: is required when NODE_ENV=production'],
+    ['no issuer in production', { NODE_ENV: 'production', SESSION_SECRET: 's' }, 'OIDC_ISSUER: is required when NODE_ENV=production'],
     ['a secret and its file', { PROVISIONING_API_KEY: 'a', PROVISIONING_API_KEY_FILE: '/x' }, 'PROVISIONING_API_KEY: set PROVISIONING_API_KEY or PROVISIONING_API_KEY_FILE, not both'],
     ['an unreadable secret file', { PROVISIONING_API_KEY_FILE: '/nonexistent/key' }, 'PROVISIONING_API_KEY_FILE: cannot read the file (ENOENT)'],
   ])('stops on %s with one line naming the variable', (_label, env, expected) => {

@@ -1,0 +1,47 @@
+import express, { type ErrorRequestHandler, type Express } from 'express';
+import type Provider from 'oidc-provider';
+import type { AppPrismaClient } from '../db/client';
+import { sendError } from '../http/errors';
+import type { Logger } from '../logging';
+import type { OidcEntitlements } from '../oidc-entitlements';
+import { devDeployCenterRouter } from './dev-deploycenter';
+import { idpRequestListener, type DemoAccount } from './dev-idp';
+import { homePage } from './home';
+
+export const DEV_IDP_PATH = '/dev-idp';
+export const DEV_DEPLOYCENTER_PATH = '/dev-deploycenter';
+
+export interface DevelopmentParts {
+  idp: Provider;
+  accounts: DemoAccount[];
+  deployCenter?: { file: string; apiKey: string };
+}
+
+export interface ReferenceAppOptions {
+  lib: OidcEntitlements;
+  prisma: AppPrismaClient;
+  logger: Logger;
+  development?: DevelopmentParts;
+}
+
+/** The reference server's Express app: the library under /api/v1.0, a home page, and the development parts. */
+export function createReferenceApp({ lib, prisma, logger, development }: ReferenceAppOptions): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  if (development) {
+    app.use(DEV_IDP_PATH, idpRequestListener(development.idp));
+    if (development.deployCenter) app.use(DEV_DEPLOYCENTER_PATH, devDeployCenterRouter(development.deployCenter));
+  }
+  app.use(lib.session);
+  app.use('/api/v1.0', lib.router);
+  app.get('/', homePage({ prisma, entitlements: lib.entitlements, demoAccounts: development?.accounts }));
+  app.use((req, res) => sendError(req, res, 404, 'Not found'));
+  const onError: ErrorRequestHandler = (error: unknown, req, res, _next) => {
+    const status = (error as { status?: number; statusCode?: number }).status ?? (error as { statusCode?: number }).statusCode;
+    if (status && status >= 400 && status < 500) return sendError(req, res, status, (error as Error).message);
+    logger.error({ err: error, path: req.path }, 'request failed');
+    sendError(req, res, 500, 'Internal error');
+  };
+  app.use(onError);
+  return app;
+}

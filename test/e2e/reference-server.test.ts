@@ -1,0 +1,61 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Browser } from '../support/browser';
+import { startReferenceServer, type ReferenceServer } from '../support/reference-server';
+
+/** Logs in through the embedded development IdP's forms; returns the home page. */
+async function login(server: ReferenceServer, browser: Browser, account: string) {
+  const loginPage = await browser.visit(`${server.url}/api/v1.0/authenticate/`);
+  let page = await browser.submit(loginPage, { login: account, password: 'demo' }, { stopAt: (url) => url.includes('/api/v1.0/callback/') });
+  if (!page.location?.includes('/api/v1.0/callback/')) page = await browser.submit(page, {}, { stopAt: (url) => url.includes('/api/v1.0/callback/') });
+  return browser.visit(page.location!);
+}
+
+describe('the reference server on the embedded default (npm start)', () => {
+  let server: ReferenceServer;
+  beforeAll(async () => {
+    server = await startReferenceServer();
+  });
+  afterAll(() => server.stop());
+
+  it('prints the URL, the demo logins and the studio command', () => {
+    expect(server.output()).toContain(`reference server: ${server.url}/`);
+    expect(server.output()).toMatch(/log in as alice \(alice@example\.fr\)/);
+    expect(server.output()).toContain('npm run studio');
+  });
+
+  it('logs a demo user in, shows their domains, follows edits of the entitlements file, logs out', async () => {
+    const browser = new Browser();
+    const home = await login(server, browser, 'alice');
+    expect(home.status).toBe(200);
+    expect(home.body).toContain('Alice Martin');
+    expect(home.body).toMatch(/alice\.example\.fr<\/td><td>ADMIN<\/td><td>ENTITLEMENTS/);
+    expect(home.body).toContain('shared.example.fr');
+
+    const file = join(server.dir, 'data', 'dev-entitlements.json');
+    const entitlements = JSON.parse(readFileSync(file, 'utf8'));
+    entitlements.users['alice@example.fr'].can_admin_maildomains = ['team.example.fr'];
+    writeFileSync(file, JSON.stringify(entitlements));
+    const again = await login(server, new Browser(), 'alice');
+    expect(again.body).toContain('team.example.fr');
+    expect(again.body).not.toContain('alice.example.fr');
+
+    const logout = await browser.request(`${server.url}/api/v1.0/logout/`, { method: 'POST' });
+    expect(logout.location).toContain('/dev-idp/session/end');
+    expect((await browser.visit(`${server.url}/`)).body).toContain('You are not logged in');
+  });
+
+  it('answers unknown paths with a JSON 404 for API clients', async () => {
+    const page = await new Browser('application/json').request(`${server.url}/nope`);
+    expect(page.status).toBe(404);
+    expect(JSON.parse(page.body)).toEqual({ detail: 'Not found' });
+  });
+});
+
+describe('the reference server with a bad configuration', () => {
+  it('stops at start with one line naming the variable', async () => {
+    await expect(startReferenceServer({ ENTITLEMENTS_CACHE_TIMEOUT: 'soon' })).rejects.toThrow(
+      /exited \(1\):\nconfiguration error: ENTITLEMENTS_CACHE_TIMEOUT: must be a whole number from 0 to \d+ \(got "soon"\)\n$/,
+    );
+  });
+});
