@@ -2,11 +2,11 @@ import type { SyncOnUnavailable } from '../config';
 import type { EntitlementsService } from '../entitlements/service';
 import { userLabel, type Logger } from '../logging';
 import type { AdminRoleSync, SyncResult } from '../sync/admin-sync';
-import { syncUser } from '../sync/sync-user';
+import { fetchForSync, syncFromAnswer } from '../sync/sync-user';
 import { readClaims } from './claims';
 import { LoginRefusedError } from './errors';
 import type { UserPrismaClient, UserRecord } from './prisma-types';
-import { findOrCreateUser, type UserRules } from './users';
+import { resolveUser, saveUser, type UserRules } from './users';
 
 export interface LoginDeps {
   prisma: UserPrismaClient;
@@ -25,15 +25,26 @@ export interface LoginResult {
 }
 
 /**
- * Everything a login does once the identity provider vouched for the claims: the user rules, then —
- * before any session exists — the entitlements fetch with a forced refresh and the admin-role sync.
+ * Everything a login does once the identity provider vouched for the claims, before any session exists:
+ * the user rules, then the entitlements fetch (forced refresh) and the admin-role sync. The fetch runs
+ * while the user row is written, and so does the sync of a known user: the step costs the login little
+ * more than its own round trips.
  */
 export async function completeLogin(deps: LoginDeps, rawClaims: Record<string, unknown>): Promise<LoginResult> {
-  const claims = readClaims(rawClaims);
-  const user = await findOrCreateUser(deps.prisma, claims, deps.rules);
-  if (deps.syncOnLogin === false) return { user };
+  const resolved = await resolveUser(deps.prisma, readClaims(rawClaims), deps.rules);
+  if (deps.syncOnLogin === false) return { user: await saveUser(deps.prisma, resolved) };
 
-  const sync = await syncUser(deps, { id: user.id, sub: user.sub, email: user.email, userInfo: rawClaims });
+  const subject = resolved.kind === 'existing' ? resolved.user : { sub: resolved.data.sub, email: resolved.data.email ?? null };
+  const answer = fetchForSync(deps.entitlements, { sub: subject.sub, email: subject.email, userInfo: rawClaims });
+  let user: UserRecord;
+  let sync: SyncResult;
+  if (resolved.kind === 'existing') {
+    [user, sync] = await Promise.all([saveUser(deps.prisma, resolved), answer.then((a) => syncFromAnswer(deps.adminSync, resolved.user, a))]);
+  } else {
+    let fetched: Awaited<typeof answer>;
+    [user, fetched] = await Promise.all([saveUser(deps.prisma, resolved), answer]);
+    sync = await syncFromAnswer(deps.adminSync, user, fetched);
+  }
   if (sync.outcome === 'unavailable' && deps.onUnavailable === 'deny') {
     deps.logger.warn({ user: userLabel(user.email) }, 'login refused: entitlements service unavailable (ENTITLEMENTS_SYNC_ON_UNAVAILABLE=deny)');
     throw new LoginRefusedError('entitlements_unavailable', 'Entitlements service unavailable: please try again later');

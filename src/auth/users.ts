@@ -46,37 +46,46 @@ function isUniqueViolation(error: unknown): boolean {
   return (error as { code?: string }).code === 'P2002';
 }
 
+/** Who a login is, once every rule passed: a known user and its changes, or a user to create. */
+export type ResolvedUser = { kind: 'existing'; user: UserRecord; changes: UserUpdate } | { kind: 'new'; data: UserUpdate & { sub: string } };
+
 /**
- * The user rules of the La Suite apps (django-lasuite, DESIGN §6): the user a login belongs to, found,
- * updated or created; a {@link LoginRefusedError} otherwise.
+ * The user rules of the La Suite apps (django-lasuite, DESIGN §6), without writing anything: the user a
+ * login belongs to, or a {@link LoginRefusedError}.
  */
-export async function findOrCreateUser(prisma: UserPrismaClient, claims: LoginClaims, rules: UserRules): Promise<UserRecord> {
+export async function resolveUser(prisma: UserPrismaClient, claims: LoginClaims, rules: UserRules): Promise<ResolvedUser> {
   if (!claims.sub) throw new LoginRefusedError('missing_sub', 'The identity provider gave no user identifier (sub)');
   const missing = missingClaims(claims.all, rules.essentialClaims);
   if (missing.length > 0) {
     throw new LoginRefusedError('missing_essential_claims', `Missing essential claims: ${missing.join(', ')}`);
   }
-
   const existing = await findExisting(prisma, claims, rules);
   if (existing) {
     if (!existing.isActive) throw new LoginRefusedError('user_disabled', 'User account is disabled');
-    return prisma.user.update({ where: { id: existing.id }, data: changes(existing, claims) });
+    return { kind: 'existing', user: existing, changes: changes(existing, claims) };
   }
   if (!rules.createUser) throw new LoginRefusedError('user_unknown', 'No account exists for this user');
+  return {
+    kind: 'new',
+    data: {
+      sub: claims.sub,
+      email: claims.email ?? undefined,
+      fullName: fullName(claims) ?? undefined,
+      shortName: claims.givenName ?? undefined,
+      lastLoginAt: new Date(),
+    },
+  };
+}
+
+/** Writes what {@link resolveUser} decided: the update of a known user, or the new user. */
+export async function saveUser(prisma: UserPrismaClient, resolved: ResolvedUser): Promise<UserRecord> {
+  if (resolved.kind === 'existing') return prisma.user.update({ where: { id: resolved.user.id }, data: resolved.changes });
   try {
-    return await prisma.user.create({
-      data: {
-        sub: claims.sub,
-        email: claims.email ?? undefined,
-        fullName: fullName(claims) ?? undefined,
-        shortName: claims.givenName ?? undefined,
-        lastLoginAt: new Date(),
-      },
-    });
+    return await prisma.user.create({ data: resolved.data });
   } catch (error) {
     // Two first logins of one person at once (two tabs): the other one created the row.
     if (!isUniqueViolation(error)) throw error;
-    const created = await prisma.user.findUnique({ where: { sub: claims.sub } });
+    const created = await prisma.user.findUnique({ where: { sub: resolved.data.sub } });
     if (!created) throw error;
     return created;
   }

@@ -69,7 +69,7 @@ class NotWritten {
 
 /**
  * The admin-role sync of DESIGN §5: reads the user's rows and the entitled domains with two
- * statements, and when something changes re-reads under a lock on the user row and applies the whole
+ * concurrent statements, and when something changes re-reads under a lock on the user row and applies the whole
  * plan in one transaction, with an `access_events` row per change. Statement count does not grow with
  * the number of domains (lists are chunked past the drivers' parameter limits).
  */
@@ -104,13 +104,8 @@ export class AdminRoleSync {
   }
 
   private async reconcile(user: SyncSubject, entitled: string[], unusableNames: string[], started: number, correlationId: string): Promise<SyncResult> {
-    const knownDomains = await this.findDomains(this.deps.prisma, entitled);
-    const plan = planAdminSync({
-      entitled,
-      knownDomains,
-      accesses: await this.readAccesses(this.deps.prisma, user.id),
-      preserveManual: this.deps.options.preserveManual,
-    });
+    const [knownDomains, accesses] = await Promise.all([this.findDomains(this.deps.prisma, entitled), this.readAccesses(this.deps.prisma, user.id)]);
+    const plan = planAdminSync({ entitled, knownDomains, accesses, preserveManual: this.deps.options.preserveManual });
     const unknown = [...plan.unknownDomains, ...unusableNames];
     const domainNames = new Map(knownDomains.map((domain) => [domain.id, domain.name]));
     const finish = (outcome: SyncOutcome, finalPlan: SyncPlan | null) =>

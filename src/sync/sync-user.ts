@@ -15,19 +15,35 @@ export interface UserSyncResult extends SyncResult {
   entitlements?: Entitlements;
 }
 
+/** The answer a sync works from: a forced refresh (stale when the service fails), or why there is none. */
+export async function fetchForSync(
+  entitlements: EntitlementsService,
+  user: Omit<UserToSync, 'id'>,
+): Promise<Entitlements | EntitlementsUnavailableError> {
+  try {
+    return await entitlements.getUserEntitlements({ sub: user.sub ?? '', email: user.email, userInfo: user.userInfo, forceRefresh: true });
+  } catch (error) {
+    if (!(error instanceof EntitlementsUnavailableError)) throw error;
+    return error;
+  }
+}
+
+/** Reconciles the admin rows from an answer, keeping the answer beside the result. */
+export async function syncFromAnswer(
+  adminSync: AdminRoleSync,
+  user: UserToSync,
+  answer: Entitlements | EntitlementsUnavailableError,
+  correlationId?: string,
+): Promise<UserSyncResult> {
+  const result = await adminSync.sync(user, answer, correlationId);
+  return answer instanceof EntitlementsUnavailableError ? result : { ...result, entitlements: answer };
+}
+
 /** Asks the service for the user's entitlements with a forced refresh, then reconciles the admin rows. */
 export async function syncUser(
   deps: { entitlements: EntitlementsService; adminSync: AdminRoleSync },
   user: UserToSync,
   correlationId?: string,
 ): Promise<UserSyncResult> {
-  let answer: Entitlements | EntitlementsUnavailableError;
-  try {
-    answer = await deps.entitlements.getUserEntitlements({ sub: user.sub ?? '', email: user.email, userInfo: user.userInfo, forceRefresh: true });
-  } catch (error) {
-    if (!(error instanceof EntitlementsUnavailableError)) throw error;
-    answer = error;
-  }
-  const result = await deps.adminSync.sync(user, answer, correlationId);
-  return answer instanceof EntitlementsUnavailableError ? result : { ...result, entitlements: answer };
+  return syncFromAnswer(deps.adminSync, user, await fetchForSync(deps.entitlements, user), correlationId);
 }

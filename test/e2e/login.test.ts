@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { Browser } from '../support/browser';
 import { createTestDatabase, PROVIDERS_UNDER_TEST, type TestDatabase } from '../support/databases';
 import { adminDomainsOf, createDomains } from '../support/fixtures';
@@ -118,14 +119,12 @@ describe.each(PROVIDERS_UNDER_TEST)('OIDC login with the admin-role sync on %s',
       await browser.visit(`${h.appUrl}/api/v1.0/authenticate/`);
       const before = browser.cookie(h.appUrl, 'sessionid');
       expect(before).toBeDefined();
-      const loginPage = await browser.visit(`${h.appUrl}/api/v1.0/authenticate/`);
-      let page = await browser.submit(loginPage, { login: 'alice', password: 'x' }, { stopAt: (url) => url.startsWith(h.appUrl) });
-      if (!page.location?.startsWith(h.appUrl)) page = await browser.submit(page, {}, { stopAt: (url) => url.startsWith(h.appUrl) });
-      await browser.visit(page.location!);
+      await browser.visit(await h.authorize(browser, 'alice'));
       const after = browser.cookie(h.appUrl, 'sessionid');
       expect(after).toBeDefined();
       expect(after).not.toBe(before);
       expect(await h.whoami(browser)).toBe(ALICE);
+      expect(await db.prisma.session.count()).toBe(1); // in the database: it survives a restart
 
       const stolen = new Browser();
       stolen.cookies.set('127.0.0.1', new Map([['sessionid', after!]]));
@@ -148,12 +147,7 @@ describe.each(PROVIDERS_UNDER_TEST)('OIDC login with the admin-role sync on %s',
     });
 
     describe('a callback that cannot be trusted is a 4xx, never a 500, and opens no session', () => {
-      async function codeFor(browser: Browser): Promise<string> {
-        const loginPage = await browser.visit(`${h.appUrl}/api/v1.0/authenticate/`);
-        let page = await browser.submit(loginPage, { login: 'alice', password: 'x' }, { stopAt: (url) => url.startsWith(h.appUrl) });
-        if (!page.location?.startsWith(h.appUrl)) page = await browser.submit(page, {}, { stopAt: (url) => url.startsWith(h.appUrl) });
-        return page.location!;
-      }
+      const codeFor = (browser: Browser) => h.authorize(browser, 'alice');
 
       it('without a login in progress (no state, no PKCE verifier)', async () => {
         const browser = h.browser();
@@ -239,6 +233,35 @@ describe.each(PROVIDERS_UNDER_TEST)('OIDC login with the admin-role sync on %s',
       expect((await h.login(browser, 'alice')).status).toBe(200);
       expect(await h.whoami(browser)).toBe(ALICE);
       expect(h.logger.entries.some((entry) => /stale/.test(entry.message))).toBe(true);
+    });
+  });
+
+  (process.env.TEST_REDIS_URL ? describe : describe.skip)('with REDIS_URL', () => {
+    let h: LoginHarness;
+    let redis: Redis;
+    const prefix = `login-test-${process.pid}-${Date.now()}`;
+    beforeAll(async () => {
+      h = await startLoginHarness(db, { REDIS_URL: process.env.TEST_REDIS_URL!, ENTITLEMENTS_CACHE_PREFIX: prefix });
+      redis = new Redis(process.env.TEST_REDIS_URL!);
+    });
+    afterAll(async () => {
+      await h.close();
+      const keys = await redis.keys(`${prefix}:*`);
+      if (keys.length > 0) await redis.del(...keys);
+      redis.disconnect();
+    });
+
+    it('keeps sessions and the entitlements cache in Redis, and logout removes the session', async () => {
+      await db.truncate();
+      h.dc.reset();
+      const browser = h.browser();
+      await h.login(browser, 'alice');
+      expect(await h.whoami(browser)).toBe(ALICE);
+      expect(await db.prisma.session.count()).toBe(0);
+      expect(await redis.keys(`${prefix}:session:*`)).toHaveLength(1);
+      expect(await redis.exists(`${prefix}:entitlements:user:alice`)).toBe(1);
+      await browser.request(`${h.appUrl}/api/v1.0/logout/`);
+      expect(await redis.keys(`${prefix}:session:*`)).toHaveLength(0);
     });
   });
 

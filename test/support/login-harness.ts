@@ -31,6 +31,8 @@ export interface LoginHarness {
   browser(): Browser;
   /** Logs `accountId` in through the IdP's real forms; returns the page the app redirected to. */
   login(browser: Browser, accountId: string): Promise<Page>;
+  /** Everything up to the IdP's redirect to the callback: returns the callback URL, not yet visited. */
+  authorize(browser: Browser, accountId: string): Promise<string>;
   /** Who the app thinks is logged in with this browser (`null`: anonymous). */
   whoami(browser: Browser): Promise<string | null>;
   close(): Promise<void>;
@@ -40,7 +42,11 @@ export interface LoginHarness {
  * The login on real parts, all on 127.0.0.1: oidc-provider as the IdP, a DeployCenter stand-in, and an
  * Express 5 app mounting the library on the test database.
  */
-export async function startLoginHarness(db: TestDatabase, env: Env = {}, accounts: DemoAccount[] = DEMO_ACCOUNTS): Promise<LoginHarness> {
+export async function startLoginHarness(
+  db: TestDatabase,
+  env: Env = {},
+  { accounts = DEMO_ACCOUNTS, syncOnLogin }: { accounts?: DemoAccount[]; syncOnLogin?: boolean } = {},
+): Promise<LoginHarness> {
   const dc = await new DeployCenterStandIn().start();
   const appServer = createServer();
   const idpServer = createServer();
@@ -67,7 +73,7 @@ export async function startLoginHarness(db: TestDatabase, env: Env = {}, account
     ...env,
   });
   const logger = recordingLogger();
-  const lib = createOidcEntitlements({ prisma: db.prisma, config, logger });
+  const lib = createOidcEntitlements({ prisma: db.prisma, config, logger, syncOnLogin });
   const app = express();
   app.use(lib.session);
   app.use('/api/v1.0', lib.router);
@@ -79,12 +85,13 @@ export async function startLoginHarness(db: TestDatabase, env: Env = {}, account
   });
   appServer.on('request', app);
 
-  const login = async (browser: Browser, accountId: string) => {
+  const authorize = async (browser: Browser, accountId: string) => {
     const loginPage = await browser.visit(`${appUrl}/api/v1.0/authenticate/`);
     let page = await browser.submit(loginPage, { login: accountId, password: 'any' }, { stopAt: (url) => url.startsWith(appUrl) });
     if (!page.location?.startsWith(appUrl)) page = await browser.submit(page, {}, { stopAt: (url) => url.startsWith(appUrl) });
-    return browser.visit(page.location!);
+    return page.location!;
   };
+  const login = async (browser: Browser, accountId: string) => browser.visit(await authorize(browser, accountId));
 
   return {
     appUrl,
@@ -94,6 +101,7 @@ export async function startLoginHarness(db: TestDatabase, env: Env = {}, account
     logger,
     browser: () => new Browser(),
     login,
+    authorize,
     whoami: async (browser) => JSON.parse((await browser.request(`${appUrl}/whoami`)).body).email,
     close: async () => {
       await lib.close();
