@@ -1,3 +1,17 @@
+export { createOidcEntitlements } from './oidc-entitlements';
+export type { OidcEntitlements, OidcEntitlementsOptions, OidcEntitlementsPrisma } from './oidc-entitlements';
+export { requireEntitlement, ACCESS_DENIED, ENTITLEMENTS_UNAVAILABLE } from './api/require-entitlement';
+export { OidcLoginStrategy, discoverIssuer, endSessionUrl } from './auth/strategy';
+export type { VerifiedIdentity, LoginVerifier } from './auth/strategy';
+export { LoginRefusedError } from './auth/errors';
+export type { LoginRefusal } from './auth/errors';
+export { completeLogin } from './auth/login';
+export type { LoginDeps, LoginResult } from './auth/login';
+export { resolveUser, saveUser } from './auth/users';
+export type { ResolvedUser, UserRules } from './auth/users';
+export type { UserRecord, UserPrismaClient } from './auth/prisma-types';
+export { createSessionStore, sessionMiddleware, SESSION_COOKIE } from './auth/session';
+
 export { loadConfig, ConfigError } from './config';
 export type { Config, CacheConfig, SyncConfig, OidcConfig, EntitlementsConfig, SyncOnUnavailable, Env } from './config';
 export { createLogger, userLabel } from './logging';
@@ -23,5 +37,5 @@ export type { SyncPlan, KnownDomain, ExistingAccess, MailDomainRole, AccessSourc
 export { AdminRoleSync } from './sync/admin-sync';
 export type { SyncResult, SyncOutcome, SyncOptions, SyncSubject } from './sync/admin-sync';
 export type { SyncPrismaClient, SyncPrismaTransaction } from './sync/prisma-types';
-export { syncUser } from './sync/sync-user';
+export { syncUser, fetchForSync, syncFromAnswer } from './sync/sync-user';
 export type { UserToSync, UserSyncResult } from './sync/sync-user';

@@ -12,6 +12,7 @@ import { createLogger, type Logger } from './logging';
 import { AdminRoleSync } from './sync/admin-sync';
 import type { SyncPrismaClient } from './sync/prisma-types';
 import { syncUser, type UserSyncResult, type UserToSync } from './sync/sync-user';
+import { requireEntitlement } from './api/require-entitlement';
 import { completeLogin } from './auth/login';
 import type { UserPrismaClient, UserRecord } from './auth/prisma-types';
 import { authRoutes } from './auth/routes';
@@ -51,6 +52,13 @@ export interface OidcEntitlements {
   session: RequestHandler[];
   /** Mount at `/api/v1.0`: `authenticate/`, `callback/`, `logout/`. */
   router: Router;
+  /**
+   * Gate for API routes (DESIGN §5.3): anonymous and superusers pass, `name` false → 403, service
+   * unavailable → 503.
+   */
+  requireEntitlement(name?: string): RequestHandler;
+  /** The Passport strategy, once the issuer is discovered. */
+  strategy(): Promise<OidcLoginStrategy>;
   /** Re-sync a user's admin rows now (forced refresh), without a login. */
   syncUser(user: UserToSync): Promise<UserSyncResult>;
   entitlements: EntitlementsService;
@@ -88,8 +96,8 @@ export function createOidcEntitlements(options: OidcEntitlementsOptions): OidcEn
     onUnavailable: config.entitlements.sync.onUnavailable,
     syncOnLogin: options.syncOnLogin,
   };
-  let discovery: Promise<client.Configuration> | undefined;
-  const ready = () => {
+  let discovery: Promise<{ configuration: client.Configuration; strategy: OidcLoginStrategy }> | undefined;
+  const discover = () => {
     discovery ??= discoverIssuer(config.oidc).then(
       (configuration) => {
         const strategy = new OidcLoginStrategy(configuration, config.oidc, async ({ claims, idToken }) => {
@@ -97,7 +105,7 @@ export function createOidcEntitlements(options: OidcEntitlementsOptions): OidcEn
           return { ...user, idToken };
         });
         passport.use(STRATEGY_NAME, strategy);
-        return configuration;
+        return { configuration, strategy };
       },
       (error: unknown) => {
         discovery = undefined; // the IdP may come back: the next request tries again
@@ -106,6 +114,7 @@ export function createOidcEntitlements(options: OidcEntitlementsOptions): OidcEn
     );
     return discovery;
   };
+  const ready = async () => (await discover()).configuration;
 
   const router = Router();
   router.use(authRoutes({ passport, ready, oidc: config.oidc, logger }));
@@ -113,6 +122,8 @@ export function createOidcEntitlements(options: OidcEntitlementsOptions): OidcEn
   return {
     session: [sessionMiddleware({ secret: config.sessionSecret, production: config.production, store: sessions.store }), passport.initialize(), passport.session()],
     router,
+    requireEntitlement: (name) => requireEntitlement(entitlements, name),
+    strategy: async () => (await discover()).strategy,
     syncUser: (user) => syncUser({ entitlements, adminSync }, user),
     entitlements,
     adminSync,

@@ -1,5 +1,3 @@
-import { z } from 'zod';
-
 /** Claims of a login (ID token merged with userinfo), as the user rules read them. */
 export interface LoginClaims {
   sub: string;
@@ -10,23 +8,22 @@ export interface LoginClaims {
   all: Record<string, unknown>;
 }
 
-const text = (max: number) =>
-  z
-    .unknown()
-    .transform((value) => (typeof value === 'string' ? value.trim() : ''))
-    .transform((value) => (value.length > 0 && value.length <= max ? value : null));
+function text(value: unknown, max: number): string | null {
+  if (typeof value !== 'string') return null;
+  const trimmed = value.trim();
+  return trimmed.length > 0 && trimmed.length <= max ? trimmed : null;
+}
 
-const claimsSchema = z.object({
-  sub: z.unknown().transform((value) => (typeof value === 'string' || typeof value === 'number' ? String(value).trim() : '')),
-  email: text(254),
-  given_name: text(150),
-  family_name: text(150),
-});
-
-/** Claims come from outside: anything not a usable string is treated as absent. */
+/** Claims come from outside: anything not a usable string is treated as absent (a sub over 255 characters too). */
 export function readClaims(all: Record<string, unknown>): LoginClaims {
-  const parsed = claimsSchema.parse(all);
-  return { sub: parsed.sub.length <= 255 ? parsed.sub : '', email: parsed.email, givenName: parsed.given_name, familyName: parsed.family_name, all };
+  const sub = typeof all.sub === 'string' || typeof all.sub === 'number' ? String(all.sub).trim() : '';
+  return {
+    sub: sub.length <= 255 ? sub : '',
+    email: text(all.email, 254),
+    givenName: text(all.given_name, 150),
+    familyName: text(all.family_name, 150),
+    all,
+  };
 }
 
 /** An essential claim is missing when absent, null or an empty string. */

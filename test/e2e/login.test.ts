@@ -265,6 +265,31 @@ describe.each(PROVIDERS_UNDER_TEST)('OIDC login with the admin-role sync on %s',
     });
   });
 
+  describe('with essential claims and without user creation', () => {
+    let h: LoginHarness;
+    beforeAll(async () => {
+      h = await startLoginHarness(db, { OIDC_USERINFO_ESSENTIAL_CLAIMS: 'siret,email', OIDC_CREATE_USER: 'false' });
+    });
+    afterAll(() => h.close());
+    beforeEach(() => db.truncate());
+
+    it('refuses a login that lacks an essential claim', async () => {
+      await db.prisma.user.create({ data: { sub: 'bob', email: 'bob@example.fr' } });
+      const page = await h.login(h.browser(), 'bob');
+      expect(page.status).toBe(403);
+      expect(page.body).toContain('Missing essential claims: siret');
+    });
+
+    it('refuses an unknown user, and lets a known one in', async () => {
+      expect((await h.login(h.browser(), 'alice')).status).toBe(403);
+      expect(await db.prisma.user.count()).toBe(0);
+      await db.prisma.user.create({ data: { sub: 'alice', email: ALICE } });
+      const browser = h.browser();
+      expect((await h.login(browser, 'alice')).status).toBe(200);
+      expect(await h.whoami(browser)).toBe(ALICE);
+    });
+  });
+
   describe('without the email fallback', () => {
     let h: LoginHarness;
     beforeAll(async () => {

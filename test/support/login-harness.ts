@@ -80,6 +80,9 @@ export async function startLoginHarness(
   app.get('/whoami', (req, res) => {
     res.json({ email: req.user?.email ?? null });
   });
+  app.get('/gated', lib.requireEntitlement(), (req, res) => {
+    res.json({ email: req.user?.email ?? null });
+  });
   app.get('/', (_req, res) => {
     res.send('home');
   });
