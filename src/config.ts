@@ -227,9 +227,9 @@ function entitlementsConfig(read: EnvReader, warnings: string[]): EntitlementsCo
   };
 }
 
-function oidcConfig(read: EnvReader, port: number): OidcConfig {
+function oidcConfig(read: EnvReader, port: number, production: boolean): OidcConfig {
   const issuer = read.url('OIDC_ISSUER', ['http:', 'https:']);
-  if (!issuer && read.raw('NODE_ENV') === 'production') {
+  if (!issuer && production) {
     throw new ConfigError('OIDC_ISSUER', 'is required when NODE_ENV=production (the development IdP is never mounted there)');
   }
   const allowInsecureHttp = read.bool('OIDC_ALLOW_INSECURE_HTTP', false);
@@ -290,7 +290,7 @@ export function loadConfig(env: Env = process.env): Config {
     migrateOnStart: read.bool('DB_MIGRATE_ON_START', true),
     sessionSecret,
     redisUrl: read.url('REDIS_URL', ['redis:', 'rediss:']),
-    oidc: oidcConfig(read, port),
+    oidc: oidcConfig(read, port, production),
     entitlements: entitlementsConfig(read, warnings),
     provisioningApiKey,
     resyncApiKey: read.secret('RESYNC_API_KEY') ?? provisioningApiKey,
