@@ -1,4 +1,4 @@
-import { Router, type RequestHandler } from 'express';
+import type { Router, RequestHandler } from 'express';
 import { Passport } from 'passport';
 import type * as client from 'openid-client';
 import type { Store } from 'express-session';
@@ -12,7 +12,9 @@ import { createLogger, type Logger } from './logging';
 import { AdminRoleSync } from './sync/admin-sync';
 import type { SyncPrismaClient } from './sync/prisma-types';
 import { syncUser, type UserSyncResult, type UserToSync } from './sync/sync-user';
+import type { ApiPrismaClient } from './api/prisma-types';
 import { requireEntitlement } from './api/require-entitlement';
+import { apiRoutes } from './api/router';
 import { completeLogin } from './auth/login';
 import type { UserPrismaClient, UserRecord } from './auth/prisma-types';
 import { authRoutes } from './auth/routes';
@@ -28,7 +30,7 @@ declare global {
 }
 
 /** The host's client: any PrismaClient generated from prisma/models.prisma fits. */
-export type OidcEntitlementsPrisma = SyncPrismaClient & UserPrismaClient;
+export type OidcEntitlementsPrisma = SyncPrismaClient & UserPrismaClient & ApiPrismaClient;
 
 export interface OidcEntitlementsOptions {
   prisma: OidcEntitlementsPrisma;
@@ -50,7 +52,7 @@ export interface OidcEntitlementsOptions {
 export interface OidcEntitlements {
   /** Mount app-wide, before your routes: the session and Passport (`req.user`). */
   session: RequestHandler[];
-  /** Mount at `/api/v1.0`: `authenticate/`, `callback/`, `logout/`. */
+  /** Mount at `/api/v1.0`: the login routes and the REST surface of DESIGN §7. */
   router: Router;
   /**
    * Gate for API routes (DESIGN §5.3): anonymous and superusers pass, `name` false → 403, service
@@ -116,8 +118,7 @@ export function createOidcEntitlements(options: OidcEntitlementsOptions): OidcEn
   };
   const ready = async () => (await discover()).configuration;
 
-  const router = Router();
-  router.use(authRoutes({ passport, ready, oidc: config.oidc, logger }));
+  const router = apiRoutes({ prisma, entitlements, config, logger }, authRoutes({ passport, ready, oidc: config.oidc, logger }));
 
   return {
     session: [sessionMiddleware({ secret: config.sessionSecret, production: config.production, store: sessions.store }), passport.initialize(), passport.session()],

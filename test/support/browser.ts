@@ -5,6 +5,7 @@
 export interface Page {
   status: number;
   url: string;
+  method: string;
   location: string | null;
   body: string;
   contentType: string;
@@ -40,7 +41,10 @@ export class Browser {
   }
 
   /** One request, no redirect followed. */
-  async request(url: string, init: { method?: string; form?: Record<string, string>; headers?: Record<string, string> } = {}): Promise<Page> {
+  async request(
+    url: string,
+    init: { method?: string; form?: Record<string, string>; json?: unknown; raw?: string; headers?: Record<string, string> } = {},
+  ): Promise<Page> {
     const jar = this.jar(url);
     const headers: Record<string, string> = { accept: this.accept, ...init.headers };
     if (jar.size > 0) headers.cookie = [...jar].map(([name, value]) => `${name}=${value}`).join('; ');
@@ -48,13 +52,17 @@ export class Browser {
     if (init.form) {
       headers['content-type'] = 'application/x-www-form-urlencoded';
       body = new URLSearchParams(init.form).toString();
+    } else if (init.json !== undefined || init.raw !== undefined) {
+      headers['content-type'] ??= 'application/json';
+      body = init.raw ?? JSON.stringify(init.json);
     }
-    const response = await fetch(url, { method: init.method ?? (init.form ? 'POST' : 'GET'), headers, body, redirect: 'manual' });
+    const response = await fetch(url, { method: init.method ?? (body === undefined ? 'GET' : 'POST'), headers, body, redirect: 'manual' });
     this.store(url, response.headers.getSetCookie());
     const location = response.headers.get('location');
     return {
       status: response.status,
       url,
+      method: init.method ?? (body === undefined ? 'GET' : 'POST'),
       location: location ? new URL(location, url).href : null,
       body: await response.text(),
       contentType: response.headers.get('content-type') ?? '',

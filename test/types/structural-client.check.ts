@@ -8,3 +8,7 @@ declare const sqlite: SqliteClient;
 declare const postgres: PostgresClient;
 export const fromSqlite: SyncPrismaClient = sqlite;
 export const fromPostgres: SyncPrismaClient = postgres;
+
+import type { ApiPrismaClient } from '../../src/api/prisma-types';
+export const apiFromSqlite: ApiPrismaClient = sqlite;
+export const apiFromPostgres: ApiPrismaClient = postgres;

@@ -1,0 +1,131 @@
+import { randomUUID } from 'node:crypto';
+import { Router, type Request, type RequestHandler } from 'express';
+import type { z } from 'zod';
+import type { Config } from '../config';
+import { isValidDomainName, normalizeDomainName } from '../sync/domain-names';
+import { ApiError, NOT_FOUND, parse, PERMISSION_DENIED, requireUser } from './errors';
+import type { AccessRow, AccessUser, ApiPrismaClient, MailDomainRow } from './prisma-types';
+import { AccessRequest, MailDomainRequest, type AccessBody, type MailDomainBody } from './schemas';
+
+export function toMailDomain(domain: MailDomainRow): z.infer<typeof MailDomainBody> {
+  return {
+    id: domain.id,
+    name: domain.name,
+    custom_attributes: (domain.customAttributes ?? {}) as Record<string, unknown>,
+    created_at: domain.createdAt.toISOString(),
+    updated_at: domain.updatedAt.toISOString(),
+  };
+}
+
+export function toAccess(access: AccessRow & { user: AccessUser }): z.infer<typeof AccessBody> {
+  return {
+    id: access.id,
+    user: { id: access.user.id, email: access.user.email, full_name: access.user.fullName },
+    role: access.role,
+    source: access.source,
+    created_at: access.createdAt.toISOString(),
+  };
+}
+
+/** Ids are uuids; anything longer than one is not an id of ours (404 without a query). */
+const MAX_ID_LENGTH = 64;
+
+export interface MailDomainDeps {
+  prisma: ApiPrismaClient;
+  features: Config['features'];
+}
+
+/** DESIGN §7.6: mail domains and their accesses. */
+export function mailDomainRoutes({ prisma, features }: MailDomainDeps, gate: RequestHandler): Router {
+  const router = Router();
+
+  /** The domain of the path, when the user may manage its accesses (its admins and superusers). */
+  async function managedDomain(req: Request): Promise<MailDomainRow> {
+    const id = String(req.params.id);
+    const domain = id.length <= MAX_ID_LENGTH ? await prisma.mailDomain.findUnique({ where: { id } }) : null;
+    if (!domain) throw new ApiError(404, NOT_FOUND);
+    const user = req.user!;
+    if (user.isSuperuser) return domain;
+    const admin = await prisma.mailDomainAccess.findFirst({ where: { userId: user.id, maildomainId: domain.id, role: 'ADMIN' } });
+    if (!admin) throw new ApiError(403, PERMISSION_DENIED);
+    return domain;
+  }
+
+  function requireAccessManagement(): void {
+    if (!features.maildomainManageAccesses) throw new ApiError(403, 'Managing mail domain accesses is disabled (FEATURE_MAILDOMAIN_MANAGE_ACCESSES)');
+  }
+
+  router.get('/maildomains/', requireUser, gate, async (req, res) => {
+    const user = req.user!;
+    const domains = await prisma.mailDomain.findMany({
+      where: user.isSuperuser ? undefined : { accesses: { some: { userId: user.id, role: 'ADMIN' } } },
+      orderBy: { name: 'asc' },
+    });
+    res.json(domains.map(toMailDomain));
+  });
+
+  router.post('/maildomains/', requireUser, gate, async (req, res) => {
+    if (!req.user!.isSuperuser) throw new ApiError(403, PERMISSION_DENIED);
+    if (!features.maildomainCreate) throw new ApiError(403, 'Creating mail domains is disabled (FEATURE_MAILDOMAIN_CREATE)');
+    const { name: input } = parse(MailDomainRequest, req.body ?? {});
+    const name = normalizeDomainName(input);
+    if (!name || !isValidDomainName(name)) throw new ApiError(400, 'name: invalid domain name');
+    try {
+      res.status(201).json(toMailDomain(await prisma.mailDomain.create({ data: { name } })));
+    } catch (error) {
+      if ((error as { code?: string }).code === 'P2002') throw new ApiError(400, 'name: a mail domain with this name already exists');
+      throw error;
+    }
+  });
+
+  router.get('/maildomains/:id/accesses/', requireUser, gate, async (req, res) => {
+    const domain = await managedDomain(req);
+    const accesses = await prisma.mailDomainAccess.findMany({ where: { maildomainId: domain.id }, include: { user: true }, orderBy: { createdAt: 'asc' } });
+    res.json(accesses.map(toAccess));
+  });
+
+  router.post('/maildomains/:id/accesses/', requireUser, gate, async (req, res) => {
+    const domain = await managedDomain(req);
+    requireAccessManagement();
+    const { user: userId, role } = parse(AccessRequest, req.body ?? {});
+    const actor = req.user!.id;
+    const access = await prisma.$transaction(async (tx) => {
+      const target = userId.length <= MAX_ID_LENGTH ? await tx.user.findUnique({ where: { id: userId } }) : null;
+      if (!target) throw new ApiError(400, 'user: no such user');
+      if (await tx.mailDomainAccess.findFirst({ where: { userId, maildomainId: domain.id } })) {
+        throw new ApiError(400, 'user: this user already has an access to this mail domain');
+      }
+      const created = await tx.mailDomainAccess.create({ data: { userId, maildomainId: domain.id, role, source: 'MANUAL' }, include: { user: true } });
+      await tx.accessEvent.create({
+        data: { action: 'GRANTED', userId, maildomainId: domain.id, domainName: domain.name, role, source: 'MANUAL', actor, correlationId: randomUUID() },
+      });
+      return created;
+    });
+    res.status(201).json(toAccess(access));
+  });
+
+  router.delete('/maildomains/:id/accesses/:accessId/', requireUser, gate, async (req, res) => {
+    const domain = await managedDomain(req);
+    requireAccessManagement();
+    const accessId = String(req.params.accessId);
+    await prisma.$transaction(async (tx) => {
+      const access = accessId.length <= MAX_ID_LENGTH ? await tx.mailDomainAccess.findFirst({ where: { id: accessId, maildomainId: domain.id } }) : null;
+      if (!access) throw new ApiError(404, NOT_FOUND);
+      await tx.mailDomainAccess.delete({ where: { id: access.id } });
+      await tx.accessEvent.create({
+        data: {
+          action: 'REVOKED',
+          userId: access.userId,
+          maildomainId: domain.id,
+          domainName: domain.name,
+          role: access.role,
+          source: access.source,
+          actor: req.user!.id,
+          correlationId: randomUUID(),
+        },
+      });
+    });
+    res.status(204).end();
+  });
+  return router;
+}

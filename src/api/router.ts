@@ -1,0 +1,38 @@
+import express, { Router } from 'express';
+import type { Config } from '../config';
+import type { EntitlementsService } from '../entitlements/service';
+import type { Logger } from '../logging';
+import { apiErrorHandler } from './errors';
+import { mailDomainRoutes } from './maildomains';
+import { meRoutes } from './me';
+import { openApiDocument } from './openapi';
+import type { ApiPrismaClient } from './prisma-types';
+import { provisioningRoutes } from './provisioning';
+import { requireEntitlement } from './require-entitlement';
+
+export interface ApiDeps {
+  prisma: ApiPrismaClient;
+  entitlements: EntitlementsService;
+  config: Pick<Config, 'features' | 'provisioningApiKey'>;
+  logger: Logger;
+}
+
+/**
+ * The REST surface of DESIGN §7 (under /api/v1.0): JSON bodies up to 1 MiB, the can_access gate on
+ * users/me/ and maildomains/, and every error as `{"detail": ...}`.
+ */
+export function apiRoutes({ prisma, entitlements, config, logger }: ApiDeps, authRouter: Router): Router {
+  const router = Router();
+  const gate = requireEntitlement(entitlements, 'can_access');
+  const document = openApiDocument();
+  router.use(express.json({ limit: '1mb' }));
+  router.use(authRouter);
+  router.get('/openapi.json', (_req, res) => {
+    res.json(document);
+  });
+  router.use(meRoutes({ prisma, entitlements, features: config.features }, gate));
+  router.use(provisioningRoutes({ prisma, apiKey: config.provisioningApiKey, logger }));
+  router.use(mailDomainRoutes({ prisma, features: config.features }, gate));
+  router.use(apiErrorHandler(logger));
+  return router;
+}
