@@ -69,6 +69,11 @@ describe("requireEntitlement('can_access') on a real login", () => {
       const page = await browser.request(`${h.appUrl}/gated`);
       expect(page.status).toBe(503);
       expect(JSON.parse(page.body)).toEqual({ detail: 'Entitlements service unavailable' });
+      const entitlements = await browser.request(`${h.appUrl}/api/v1.0/entitlements/`, { headers: { accept: 'application/json' } });
+      expect(entitlements.status).toBe(503);
+      expect(JSON.parse(entitlements.body)).toEqual({ detail: 'Entitlements service unavailable' });
+      const me = JSON.parse((await browser.request(`${h.appUrl}/api/v1.0/users/me/`, { headers: { accept: 'application/json' } })).body);
+      expect(me).toEqual({ detail: 'Entitlements service unavailable' }); // users/me/ is behind the gate
     });
   });
 });
