@@ -6,7 +6,8 @@ import type { Config } from './config';
 import type { DatabaseProvider } from './db/provider';
 import type { EntitlementsCacheStore } from './entitlements/cache/store';
 import { createEntitlementsService } from './entitlements/create';
-import type { EntitlementsService, FetchResult } from './entitlements/service';
+import type { EntitlementsService } from './entitlements/service';
+import { EntitlementsMetrics } from './metrics';
 import type { EntitlementsBackend } from './entitlements/types';
 import { createLogger, type Logger } from './logging';
 import { AdminRoleSync } from './sync/admin-sync';
@@ -46,7 +47,8 @@ export interface OidcEntitlementsOptions {
   sessionStore?: Store;
   /** `false` turns the entitlements step of the login off (benchmarks). */
   syncOnLogin?: boolean;
-  onFetch?: (result: FetchResult) => void;
+  /** Where the counters go (a registry of yours can be passed to it); one is made otherwise. */
+  metrics?: EntitlementsMetrics;
 }
 
 export interface OidcEntitlements {
@@ -65,6 +67,8 @@ export interface OidcEntitlements {
   syncUser(user: UserToSync): Promise<UserSyncResult>;
   entitlements: EntitlementsService;
   adminSync: AdminRoleSync;
+  /** Prometheus metrics; `metrics.handler()` serves them. */
+  metrics: EntitlementsMetrics;
   /** Discovery of the issuer (done on first use; call it to fail fast at start). */
   ready(): Promise<client.Configuration>;
   close(): Promise<void>;
@@ -74,13 +78,22 @@ export interface OidcEntitlements {
 export function createOidcEntitlements(options: OidcEntitlementsOptions): OidcEntitlements {
   const { prisma, config } = options;
   const logger = options.logger ?? createLogger();
-  const entitlements = createEntitlementsService({ config, logger, backend: options.backend, store: options.cacheStore, onFetch: options.onFetch });
-  const adminSync = new AdminRoleSync({ prisma, provider: options.provider, logger, options: config.entitlements.sync });
+  const metrics = options.metrics ?? new EntitlementsMetrics();
+  const entitlements = createEntitlementsService({
+    config,
+    logger,
+    backend: options.backend,
+    store: options.cacheStore,
+    onFetch: metrics.recordFetch,
+    onUpstream: metrics.recordUpstream,
+  });
+  const adminSync = new AdminRoleSync({ prisma, provider: options.provider, logger, options: config.entitlements.sync, onResult: metrics.recordSync });
   const sessions = options.sessionStore
     ? { store: options.sessionStore, close: async () => undefined }
     : createSessionStore({ redisUrl: config.redisUrl, prefix: config.entitlements.cache.prefix, prisma, logger });
 
   const passport = new Passport();
+  const passportSession = passport.session();
   passport.serializeUser((user, done) => done(null, user.id));
   passport.deserializeUser((id: string, done) => {
     prisma.user.findUnique({ where: { id } }).then(
@@ -118,16 +131,22 @@ export function createOidcEntitlements(options: OidcEntitlementsOptions): OidcEn
   };
   const ready = async () => (await discover()).configuration;
 
-  const router = apiRoutes({ prisma, entitlements, config, logger }, authRoutes({ passport, ready, oidc: config.oidc, logger }));
+  const router = apiRoutes({ prisma, entitlements, adminSync, config, logger }, authRoutes({ passport, ready, oidc: config.oidc, logger, onLogin: metrics.recordLogin }));
 
   return {
-    session: [sessionMiddleware({ secret: config.sessionSecret, production: config.production, store: sessions.store }), passport.initialize(), passport.session()],
+    session: [
+      sessionMiddleware({ secret: config.sessionSecret, production: config.production, store: sessions.store, logger }),
+      passport.initialize(),
+      // Without a session (its store is down) the request is anonymous rather than an error.
+      (req, res, next) => (req.session ? passportSession(req, res, next) : next()),
+    ],
     router,
     requireEntitlement: (name) => requireEntitlement(entitlements, name),
     strategy: async () => (await discover()).strategy,
     syncUser: (user) => syncUser({ entitlements, adminSync }, user),
     entitlements,
     adminSync,
+    metrics,
     ready,
     close: async () => {
       await sessions.close();

@@ -2,7 +2,12 @@ import { z } from 'zod';
 import * as schemas from './schemas';
 
 /** Request schemas are described as clients send them, responses as the server writes them. */
-const REQUESTS = { ProvisioningRequest: schemas.ProvisioningRequest, MailDomainRequest: schemas.MailDomainRequest, AccessRequest: schemas.AccessRequest };
+const REQUESTS = {
+  ProvisioningRequest: schemas.ProvisioningRequest,
+  MailDomainRequest: schemas.MailDomainRequest,
+  AccessRequest: schemas.AccessRequest,
+  ResyncRequest: schemas.ResyncRequest,
+};
 const RESPONSES = {
   Error: schemas.ErrorBody,
   UserMe: schemas.UserMe,
@@ -13,6 +18,7 @@ const RESPONSES = {
   MailDomainList: z.array(schemas.MailDomainBody),
   MailDomainAccess: schemas.AccessBody,
   MailDomainAccessList: z.array(schemas.AccessBody),
+  ResyncResponse: schemas.ResyncResponse,
 };
 
 type Component = keyof typeof REQUESTS | keyof typeof RESPONSES;
@@ -35,6 +41,19 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
       summary: "Every can_* of the user's current entitlements",
       auth: 'session',
       responses: { 200: { description: 'The entitlements', body: 'Entitlements' }, 401: ERR('Not logged in'), 503: ERR('Entitlements service unavailable') },
+    },
+  },
+  '/entitlements/resync/': {
+    post: {
+      summary: 'Re-sync these users now (by email or sub, at most 1,000)',
+      auth: 'bearer',
+      request: 'ResyncRequest',
+      responses: {
+        200: { description: 'One result per user (not_found for unknown ones)', body: 'ResyncResponse' },
+        400: ERR('Malformed body'),
+        403: ERR('Invalid or missing API key (or none configured)'),
+        413: ERR('Body over 1 MiB'),
+      },
     },
   },
   '/config/': { get: { summary: 'Feature flags', auth: 'none', responses: { 200: { description: 'The flags', body: 'Config' } } } },

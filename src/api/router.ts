@@ -8,12 +8,16 @@ import { meRoutes } from './me';
 import { openApiDocument } from './openapi';
 import type { ApiPrismaClient } from './prisma-types';
 import { provisioningRoutes } from './provisioning';
+import { resyncRoutes } from './resync';
+import type { AdminRoleSync } from '../sync/admin-sync';
+import type { UserPrismaClient } from '../auth/prisma-types';
 import { requireEntitlement } from './require-entitlement';
 
 export interface ApiDeps {
-  prisma: ApiPrismaClient;
+  prisma: ApiPrismaClient & UserPrismaClient;
   entitlements: EntitlementsService;
-  config: Pick<Config, 'features' | 'provisioningApiKey'>;
+  adminSync: AdminRoleSync;
+  config: Pick<Config, 'features' | 'provisioningApiKey' | 'resyncApiKey'>;
   logger: Logger;
 }
 
@@ -21,7 +25,7 @@ export interface ApiDeps {
  * The REST surface of DESIGN §7 (under /api/v1.0): JSON bodies up to 1 MiB, the can_access gate on
  * users/me/ and maildomains/, and every error as `{"detail": ...}`.
  */
-export function apiRoutes({ prisma, entitlements, config, logger }: ApiDeps, authRouter: Router): Router {
+export function apiRoutes({ prisma, entitlements, adminSync, config, logger }: ApiDeps, authRouter: Router): Router {
   const router = Router();
   const gate = requireEntitlement(entitlements, 'can_access');
   const document = openApiDocument();
@@ -32,6 +36,7 @@ export function apiRoutes({ prisma, entitlements, config, logger }: ApiDeps, aut
   });
   router.use(meRoutes({ prisma, entitlements, features: config.features }, gate));
   router.use(provisioningRoutes({ prisma, apiKey: config.provisioningApiKey, logger }));
+  router.use(resyncRoutes({ prisma, apiKey: config.resyncApiKey, logger, deps: { entitlements, adminSync } }));
   router.use(mailDomainRoutes({ prisma, features: config.features }, gate));
   router.use(apiErrorHandler(logger));
   return router;

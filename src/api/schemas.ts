@@ -78,3 +78,27 @@ export function firstIssue(error: z.ZodError): string {
   const path = issue.path.join('.');
   return issue.message.includes(path) || !path ? issue.message : `${path}: ${issue.message}`;
 }
+
+const userKeys = (name: string) =>
+  z
+    .array(z.string({ error: `${name} must be a list of strings` }), { error: `${name} must be a list of strings` })
+    .min(1, { error: `${name}: at least one is required` })
+    .max(1000, { error: `${name}: at most 1000 at a time` });
+
+export const ResyncRequest = z.union([z.strictObject({ emails: userKeys('emails') }), z.strictObject({ subs: userKeys('subs') })], {
+  error: 'the body must be {"emails": [...]} or {"subs": [...]}',
+});
+
+export const ResyncResponse = z.object({
+  results: z.array(
+    z.object({
+      email: z.string().optional(),
+      sub: z.string().optional(),
+      user_id: z.string().nullable(),
+      outcome: z.enum(['applied', 'in_sync', 'skipped', 'invalid', 'unavailable', 'capped', 'dry_run', 'failed', 'not_found']),
+      granted: z.number().int(),
+      upgraded: z.number().int(),
+      revoked: z.number().int(),
+    }),
+  ),
+});

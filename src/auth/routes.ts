@@ -4,6 +4,7 @@ import type * as client from 'openid-client';
 import type { OidcConfig } from '../config';
 import { sendError } from '../http/errors';
 import type { Logger } from '../logging';
+import type { LoginResultLabel } from '../metrics';
 import { SESSION_COOKIE } from './session';
 import { LoginRefusedError } from './errors';
 import { endSessionUrl, STRATEGY_NAME } from './strategy';
@@ -21,6 +22,7 @@ export interface AuthRoutesDeps {
   ready: () => Promise<client.Configuration>;
   oidc: Pick<OidcConfig, 'loginRedirectUrl' | 'logoutRedirectUrl' | 'redirectUri'>;
   logger: Logger;
+  onLogin?: (result: LoginResultLabel) => void;
 }
 
 /** LOGOUT_REDIRECT_URL as an absolute URL (the IdP needs one), relative to OIDC_REDIRECT_URI's origin. */
@@ -29,10 +31,11 @@ function absolute(url: string, base: string): string {
 }
 
 /** DESIGN §7.1: `authenticate/`, `callback/`, `logout/` (GET and POST). */
-export function authRoutes({ passport, ready, oidc, logger }: AuthRoutesDeps): Router {
+export function authRoutes({ passport, ready, oidc, logger, onLogin }: AuthRoutesDeps): Router {
   const router = Router();
 
   const withStrategy = (handler: (req: Request, res: Response, next: NextFunction) => void) => (req: Request, res: Response, next: NextFunction) => {
+    if (!req.session) return sendError(req, res, 503, 'Sessions are unavailable: please try again later');
     ready().then(
       () => handler(req, res, next),
       (error: unknown) => {
@@ -52,20 +55,24 @@ export function authRoutes({ passport, ready, oidc, logger }: AuthRoutesDeps): R
     withStrategy((req, res, next) => {
       passport.authenticate(STRATEGY_NAME, (error: unknown, user: Express.User | false, info: { message?: string } | undefined) => {
         if (error instanceof LoginRefusedError) {
+          onLogin?.('refused');
           logger.info({ refusal: error.refusal }, 'login refused');
           return sendError(req, res, 403, error.message);
         }
         if (error) {
+          onLogin?.('failed');
           logger.warn({ err: (error as Error).message, code: (error as { code?: string }).code }, 'login failed at the callback');
           return sendError(req, res, 400, 'Authentication failed: the login could not be completed, please start again');
         }
         if (!user) {
+          onLogin?.('failed');
           logger.info({ reason: info?.message }, 'login failed at the callback');
           return sendError(req, res, 401, `Authentication failed: ${info?.message ?? 'no user'}`);
         }
         const { idToken } = user as Express.User & { idToken?: string };
         req.logIn(user, (loginError?: unknown) => {
           if (loginError) return next(loginError);
+          onLogin?.('success');
           req.session.oidcIdToken = idToken;
           req.session.save((saveError?: unknown) => (saveError ? next(saveError) : res.redirect(oidc.loginRedirectUrl)));
         });

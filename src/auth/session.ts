@@ -25,7 +25,8 @@ export interface ClosableStore {
 /** Redis with REDIS_URL (shared by instances), else the database (survives restarts). */
 export function createSessionStore({ redisUrl, prefix, prisma, logger }: SessionStoreOptions): ClosableStore {
   if (redisUrl) {
-    const client = createClient({ url: redisUrl });
+    // Commands fail at once while Redis is away (no offline queue): requests go on without a session.
+    const client = createClient({ url: redisUrl, disableOfflineQueue: true });
     client.on('error', (error: Error) => logger.warn({ err: error.message }, 'session store: Redis error'));
     client.connect().catch(() => undefined);
     return { store: new RedisStore({ client, prefix: `${prefix}:session:` }), close: async () => void (await client.quit().catch(() => undefined)) };
@@ -38,9 +39,13 @@ export function createSessionStore({ redisUrl, prefix, prisma, logger }: Session
   return { store, close: async () => store.shutdown() };
 }
 
-/** express-session with the cookie rules of the guide: httpOnly, SameSite=Lax, Secure in production. */
-export function sessionMiddleware({ secret, production, store }: { secret: string; production: boolean; store: Store }): RequestHandler {
-  return session({
+/**
+ * express-session with the cookie rules of the guide: httpOnly, SameSite=Lax, Secure in production.
+ * When the store fails (Redis down), the request goes on without a session — anonymous, so the API
+ * answers 401 and a login 503 — instead of failing: sessions fail closed, never in a storm of 500s.
+ */
+export function sessionMiddleware({ secret, production, store, logger }: { secret: string; production: boolean; store: Store; logger: Logger }): RequestHandler {
+  const handler = session({
     name: SESSION_COOKIE,
     secret,
     store,
@@ -48,4 +53,18 @@ export function sessionMiddleware({ secret, production, store }: { secret: strin
     saveUninitialized: false,
     cookie: { httpOnly: true, sameSite: 'lax', secure: production, maxAge: TWELVE_HOURS_MS },
   });
+  let storeDown = false;
+  return (req, res, next) => {
+    handler(req, res, (error?: unknown) => {
+      if (!error) {
+        if (storeDown) logger.info('session store reachable again');
+        storeDown = false;
+        return next();
+      }
+      if (!storeDown) logger.warn({ err: (error as Error).message }, 'session store unreachable: requests go on without a session');
+      storeDown = true;
+      delete (req as { session?: unknown }).session;
+      next();
+    });
+  };
 }

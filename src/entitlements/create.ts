@@ -15,10 +15,11 @@ export interface CreateEntitlementsServiceOptions {
   /** A store instead of node-cache / Redis (REDIS_URL). */
   store?: EntitlementsCacheStore;
   onFetch?: (result: FetchResult) => void;
+  onUpstream?: (seconds: number, ok: boolean) => void;
 }
 
 /** The configured backend behind the configured cache: Redis with REDIS_URL, node-cache otherwise. */
-export function createEntitlementsService({ config, logger, backend, store, onFetch }: CreateEntitlementsServiceOptions): EntitlementsService {
+export function createEntitlementsService({ config, logger, backend, store, onFetch, onUpstream }: CreateEntitlementsServiceOptions): EntitlementsService {
   const { cache } = config.entitlements;
   return new EntitlementsService({
     backend: backend ?? createEntitlementsBackend(config.entitlements, logger),
@@ -26,5 +27,6 @@ export function createEntitlementsService({ config, logger, backend, store, onFe
     cache,
     logger,
     onFetch,
+    onUpstream,
   });
 }

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { CacheConfig } from '../config';
 import { userLabel, type Logger } from '../logging';
 import type { CachedEntitlements, EntitlementsCacheStore } from './cache/store';
@@ -13,6 +14,8 @@ export interface EntitlementsServiceOptions {
   logger: Logger;
   /** Called once per request with how it was answered. */
   onFetch?: (result: FetchResult) => void;
+  /** Called after every call to the backend with its duration. */
+  onUpstream?: (seconds: number, ok: boolean) => void;
   now?: () => number;
 }
 
@@ -24,6 +27,8 @@ export interface EntitlementsServiceOptions {
 export class EntitlementsService {
   private readonly inFlight = new Map<string, Promise<Entitlements>>();
   private readonly now: () => number;
+  /** A cache outage is logged when it starts and when it ends, not at every request. */
+  private cacheDown = false;
 
   constructor(private readonly options: EntitlementsServiceOptions) {
     this.now = options.now ?? Date.now;
@@ -87,9 +92,13 @@ export class EntitlementsService {
 
   /** Any failure of a backend, typed or not, is an unavailable service: a login never sees a raw error. */
   private async callBackend(request: EntitlementsRequest): Promise<Entitlements> {
+    const started = performance.now();
     try {
-      return await this.options.backend.getUserEntitlements(request);
+      const answer = await this.options.backend.getUserEntitlements(request);
+      this.options.onUpstream?.((performance.now() - started) / 1000, true);
+      return answer;
     } catch (error) {
+      this.options.onUpstream?.((performance.now() - started) / 1000, false);
       if (error instanceof EntitlementsUnavailableError) throw error;
       this.options.logger.error({ user: userLabel(request.email), err: error }, 'entitlements backend failed');
       throw new EntitlementsUnavailableError('backend_error', 'the entitlements backend failed');
@@ -104,12 +113,26 @@ export class EntitlementsService {
     return (this.now() - entry.fetchedAt) / 1000;
   }
 
+  private cacheWorked(): void {
+    if (!this.cacheDown) return;
+    this.cacheDown = false;
+    this.options.logger.info('entitlements cache reachable again');
+  }
+
+  private cacheFailed(error: unknown): void {
+    if (this.cacheDown) return;
+    this.cacheDown = true;
+    this.options.logger.warn({ err: (error as Error).message }, 'entitlements cache unreachable: bypassed until it returns');
+  }
+
   /** A cache that cannot be read is a miss, never a failed login. */
   private async read(key: string): Promise<CachedEntitlements | undefined> {
     try {
-      return await this.options.store.get(key);
+      const entry = await this.options.store.get(key);
+      this.cacheWorked();
+      return entry;
     } catch (error) {
-      this.options.logger.warn({ err: (error as Error).message }, 'entitlements cache unreadable: treated as a miss');
+      this.cacheFailed(error);
       return undefined;
     }
   }
@@ -118,8 +141,9 @@ export class EntitlementsService {
     if (this.options.cache.staleTimeout <= 0) return;
     try {
       await this.options.store.set(key, entry, this.options.cache.staleTimeout);
+      this.cacheWorked();
     } catch (error) {
-      this.options.logger.warn({ err: (error as Error).message }, 'entitlements cache unwritable: answer not cached');
+      this.cacheFailed(error);
     }
   }
 }

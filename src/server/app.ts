@@ -19,15 +19,18 @@ export interface DevelopmentParts {
 
 export interface ReferenceAppOptions {
   lib: OidcEntitlements;
+  /** Serve `/metrics` here (no session); false when METRICS_PORT serves them. */
+  serveMetrics?: boolean;
   prisma: AppPrismaClient;
   logger: Logger;
   development?: DevelopmentParts;
 }
 
 /** The reference server's Express app: the library under /api/v1.0, a home page, and the development parts. */
-export function createReferenceApp({ lib, prisma, logger, development }: ReferenceAppOptions): Express {
+export function createReferenceApp({ lib, prisma, logger, development, serveMetrics = true }: ReferenceAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
+  if (serveMetrics) app.get('/metrics', lib.metrics.handler());
   if (development) {
     app.use(DEV_IDP_PATH, idpRequestListener(development.idp));
     if (development.deployCenter) app.use(DEV_DEPLOYCENTER_PATH, devDeployCenterRouter(development.deployCenter));

@@ -1,6 +1,7 @@
 import 'dotenv/config';
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
+import express from 'express';
 import { ConfigError, loadConfig, type Config, type Env } from '../config';
 import { createPrismaClient, type AppPrismaClient } from '../db/client';
 import { applyMigrations } from '../db/migrations';
@@ -67,6 +68,15 @@ async function seedDemoDomains(prisma: AppPrismaClient): Promise<string[]> {
   return names;
 }
 
+async function listen(app: express.Express, port: number): Promise<Server> {
+  const server = app.listen(port);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  return server;
+}
+
 async function main(): Promise<void> {
   let setup: Setup;
   try {
@@ -108,12 +118,14 @@ async function main(): Promise<void> {
   }
 
   const lib = createOidcEntitlements({ prisma, config, logger });
-  const app = createReferenceApp({ lib, prisma, logger, development });
-  const server: Server = app.listen(config.port);
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  });
+  const app = createReferenceApp({ lib, prisma, logger, development, serveMetrics: config.metricsPort === undefined });
+  const server = await listen(app, config.port);
+  let metricsServer: Server | undefined;
+  if (config.metricsPort !== undefined) {
+    const metricsApp = express();
+    metricsApp.get('/metrics', lib.metrics.handler());
+    metricsServer = await listen(metricsApp, config.metricsPort);
+  }
 
   const url = `http://localhost:${config.port}/`;
   const lines = [`oidc-entitlements reference server: ${url}`];
@@ -123,12 +135,15 @@ async function main(): Promise<void> {
   if (development?.deployCenter) {
     lines.push(`  entitlements from ${DEV_ENTITLEMENTS_FILE} (edit it, log in again); demo domains: ${demoDomains.join(', ')}`);
   }
+  lines.push(`  metrics: ${config.metricsPort === undefined ? `${url}metrics` : `http://localhost:${config.metricsPort}/metrics`}`);
   lines.push(`  see the rows: npm run studio  (Prisma Studio on ${config.databaseUrl.startsWith('file:') ? config.databaseUrl : 'the PostgreSQL database'})`);
   console.log(lines.join('\n'));
 
   const stop = () => {
-    server.close();
-    server.closeAllConnections();
+    for (const open of [server, metricsServer]) {
+      open?.close();
+      open?.closeAllConnections();
+    }
     void lib.close().then(() => prisma.$disconnect());
   };
   process.once('SIGINT', stop);
