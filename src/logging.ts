@@ -3,8 +3,10 @@ import pino from 'pino';
 /** What the library needs of a logger: pino's signature, so a host's pino (or compatible) logger fits. */
 export type Logger = Pick<pino.Logger, 'debug' | 'info' | 'warn' | 'error'>;
 
-export function createLogger(options: pino.LoggerOptions = {}): pino.Logger {
-  return pino({ level: process.env.LOG_LEVEL ?? 'info', ...options });
+/** A pino logger (level from LOG_LEVEL), to stdout or to another file descriptor (2: stderr). */
+export function createLogger(options: pino.LoggerOptions = {}, fd?: number): pino.Logger {
+  const settings = { level: process.env.LOG_LEVEL ?? 'info', ...options };
+  return fd === undefined ? pino(settings) : pino(settings, pino.destination({ fd, sync: true }));
 }
 
 /** How logs name a user: never the full email, only `user@<email domain>` (DESIGN §4). */

@@ -29,7 +29,7 @@ export function createSessionStore({ redisUrl, prefix, prisma, logger }: Session
     const client = createClient({ url: redisUrl, disableOfflineQueue: true });
     client.on('error', (error: Error) => logger.warn({ err: error.message }, 'session store: Redis error'));
     client.connect().catch(() => undefined);
-    return { store: new RedisStore({ client, prefix: `${prefix}:session:` }), close: async () => void (await client.quit().catch(() => undefined)) };
+    return { store: new RedisStore({ client, prefix: `${prefix}:session:` }), close: async () => client.destroy() };
   }
   const store = new PrismaSessionStore(prisma as ConstructorParameters<typeof PrismaSessionStore>[0], {
     checkPeriod: 10 * 60 * 1000,
@@ -53,16 +53,16 @@ export function sessionMiddleware({ secret, production, store, logger }: { secre
     saveUninitialized: false,
     cookie: { httpOnly: true, sameSite: 'lax', secure: production, maxAge: TWELVE_HOURS_MS },
   });
-  let storeDown = false;
+  // Requests without a session cookie never touch the store, so recovery cannot be seen per request:
+  // an outage is logged at most once a minute instead of at every request.
+  let lastWarning = 0;
   return (req, res, next) => {
     handler(req, res, (error?: unknown) => {
-      if (!error) {
-        if (storeDown) logger.info('session store reachable again');
-        storeDown = false;
-        return next();
+      if (!error) return next();
+      if (Date.now() - lastWarning > 60_000) {
+        logger.warn({ err: (error as Error).message }, 'session store unreachable: requests go on without a session');
+        lastWarning = Date.now();
       }
-      if (!storeDown) logger.warn({ err: (error as Error).message }, 'session store unreachable: requests go on without a session');
-      storeDown = true;
       delete (req as { session?: unknown }).session;
       next();
     });

@@ -75,6 +75,7 @@ export async function startLoginHarness(
   const logger = recordingLogger();
   const lib = createOidcEntitlements({ prisma: db.prisma, config, logger, syncOnLogin });
   const app = express();
+  app.get('/metrics', lib.metrics.handler());
   app.use(lib.session);
   app.use('/api/v1.0', lib.router);
   app.get('/whoami', (req, res) => {
