@@ -6,7 +6,7 @@ import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..');
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
@@ -23,9 +23,9 @@ export interface ReferenceServer {
 }
 
 /** `npm start` as a person runs it: the reference server in a fresh directory, on the embedded default. */
-export async function startReferenceServer(env: Record<string, string> = {}): Promise<ReferenceServer> {
+export async function startReferenceServer(env: Record<string, string> = {}, port?: number): Promise<ReferenceServer> {
   const dir = mkdtempSync(join(tmpdir(), 'oidc-ent-server-'));
-  const port = await freePort();
+  port ??= await freePort();
   let output = '';
   const child: ChildProcess = spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'src', 'server', 'main.ts')], {
     cwd: dir,
