@@ -6,9 +6,8 @@
  * when reachable (BENCH_DATABASE_URL, else TEST_DATABASE_URL, else the local server).
  */
 import { performance } from 'node:perf_hooks';
-import pg from 'pg';
 import type { DatabaseProvider } from '../src/db/provider';
-import { createTestDatabase } from '../test/support/databases';
+import { createTestDatabase, reachablePostgres } from '../test/support/databases';
 import { createDomains } from '../test/support/fixtures';
 import { startLoginHarness, type LoginHarness } from '../test/support/login-harness';
 
@@ -78,25 +77,14 @@ async function benchProvider(provider: DatabaseProvider): Promise<string[]> {
   ];
 }
 
-async function postgresReachable(url: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    await client.end();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function main(): Promise<void> {
-  const postgresUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
   const providers: DatabaseProvider[] = ['sqlite'];
-  if (await postgresReachable(postgresUrl)) {
+  const postgresUrl = await reachablePostgres();
+  if (postgresUrl) {
     process.env.TEST_DATABASE_URL = postgresUrl;
     providers.push('postgresql');
   } else {
-    console.log(`PostgreSQL not reachable at ${new URL(postgresUrl).host}: its rows are skipped.\n`);
+    console.log('PostgreSQL not reachable: its rows are skipped.\n');
   }
   const rows: string[] = [];
   for (const provider of providers) rows.push(...(await benchProvider(provider)));

@@ -13,11 +13,12 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createDevIdp, idpRequestListener, type DemoAccount } from '../src/server/dev-idp';
 import { mapConcurrently } from '../src/sync/resync';
-import { Browser } from '../test/support/browser';
+import { Browser, loginAt } from '../test/support/browser';
 import { createTestDatabase, type TestDatabase } from '../test/support/databases';
 import { DeployCenterStandIn } from '../test/support/deploycenter-server';
 import { createDomains } from '../test/support/fixtures';
-import { freePort, startReferenceServer } from '../test/support/reference-server';
+import { freePort } from '../test/support/net';
+import { startReferenceServer } from '../test/support/reference-server';
 
 const USERS = Number(process.env.BENCH_USERS ?? 10_000);
 const CONCURRENCIES = (process.env.BENCH_CONCURRENCY ?? '1,8,32').split(',').map(Number);
@@ -97,12 +98,7 @@ async function benchLogins(): Promise<string> {
   };
   const servers = await Promise.all(ports.map((port) => startReferenceServer({ ...env, PORT: String(port), OIDC_REDIRECT_URI: `http://localhost:${port}/api/v1.0/callback/` }, port)));
   const login = async (index: number) => {
-    const browser = new Browser();
-    const server = servers[index % 2]!;
-    const loginPage = await browser.visit(`${server.url}/api/v1.0/authenticate/`);
-    let page = await browser.submit(loginPage, { login: accounts[index % accounts.length]!.id, password: 'x' }, { stopAt: (url) => url.includes('/callback/') });
-    if (!page.location?.includes('/callback/')) page = await browser.submit(page, {}, { stopAt: (url) => url.includes('/callback/') });
-    const final = await browser.visit(page.location!);
+    const final = await loginAt(new Browser(), servers[index % 2]!.url, accounts[index % accounts.length]!.id);
     if (final.status !== 200) throw new Error(`login ${index} ended on ${final.status}`);
   };
   await mapConcurrently(Array.from({ length: 20 }, (_, i) => i), 4, login);

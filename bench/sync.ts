@@ -6,12 +6,11 @@
  * Prints Markdown tables (docs/performance.md holds a copy).
  */
 import { performance } from 'node:perf_hooks';
-import pg from 'pg';
 import type { AppPrismaClient } from '../src/db/client';
 import type { DatabaseProvider } from '../src/db/provider';
 import { MemoryCacheStore } from '../src/entitlements/cache/memory';
 import { AdminRoleSync } from '../src/sync/admin-sync';
-import { createTestDatabase, type TestDatabase } from '../test/support/databases';
+import { createTestDatabase, reachablePostgres, type TestDatabase } from '../test/support/databases';
 import { createDomains } from '../test/support/fixtures';
 
 const SIZES = (process.env.BENCH_SIZES ?? '1,100,1000,10000').split(',').map(Number);
@@ -74,17 +73,6 @@ async function benchProvider(provider: DatabaseProvider): Promise<string[]> {
   return rows;
 }
 
-async function postgresReachable(url: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    await client.end();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function rssMiB(): number {
   (globalThis as { gc?: () => void }).gc?.();
   return process.memoryUsage().rss / 1024 / 1024;
@@ -107,13 +95,13 @@ async function benchCacheMemory(): Promise<string[]> {
 }
 
 async function main(): Promise<void> {
-  const postgresUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
   const providers: DatabaseProvider[] = ['sqlite'];
-  if (await postgresReachable(postgresUrl)) {
+  const postgresUrl = await reachablePostgres();
+  if (postgresUrl) {
     process.env.TEST_DATABASE_URL = postgresUrl;
     providers.push('postgresql');
   } else {
-    console.log(`PostgreSQL not reachable at ${new URL(postgresUrl).host}: its rows are skipped.\n`);
+    console.log('PostgreSQL not reachable: its rows are skipped.\n');
   }
   const memory = await benchCacheMemory();
   const rows: string[] = [];

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Browser } from '../support/browser';
+import { Browser, loginAt } from '../support/browser';
 import { createTestDatabase, type TestDatabase } from '../support/databases';
 import { DeployCenterStandIn } from '../support/deploycenter-server';
 import { adminDomainsOf, createDomains } from '../support/fixtures';
-import { freePort, startReferenceServer, type ReferenceServer } from '../support/reference-server';
+import { freePort } from '../support/net';
+import { startReferenceServer, type ReferenceServer } from '../support/reference-server';
 import { createDevIdp, idpRequestListener, type DemoAccount } from '../../src/server/dev-idp';
 
 const USERS: DemoAccount[] = Array.from({ length: 10 }, (_, i) => ({ id: `user${i}`, email: `user${i}@example.fr`, given_name: `User${i}`, family_name: 'Test' }));
@@ -59,12 +60,7 @@ const DOMAINS = Array.from({ length: 8 }, (_, i) => `d${i}.example.fr`);
     await db.drop();
   });
 
-  async function login(browser: Browser, instance: ReferenceServer, account: string): Promise<number> {
-    const loginPage = await browser.visit(`${instance.url}/api/v1.0/authenticate/`);
-    let page = await browser.submit(loginPage, { login: account, password: 'x' }, { stopAt: (url) => url.includes('/api/v1.0/callback/') });
-    if (!page.location?.includes('/api/v1.0/callback/')) page = await browser.submit(page, {}, { stopAt: (url) => url.includes('/api/v1.0/callback/') });
-    return (await browser.visit(page.location!)).status;
-  }
+  const login = async (browser: Browser, instance: ReferenceServer, account: string) => (await loginAt(browser, instance.url, account)).status;
 
   const me = async (browser: Browser, instance: ReferenceServer) =>
     browser.request(`${instance.url}/api/v1.0/users/me/`, { headers: { accept: 'application/json' } });

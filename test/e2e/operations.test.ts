@@ -1,23 +1,15 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Browser } from '../support/browser';
 import { createTestDatabase, PROVIDERS_UNDER_TEST, type TestDatabase } from '../support/databases';
 import { DeployCenterStandIn } from '../support/deploycenter-server';
+import { freePort } from '../support/net';
 import { adminDomainsOf, createDomains } from '../support/fixtures';
 import { startLoginHarness, type LoginHarness } from '../support/login-harness';
 import { expectDocumented } from '../support/openapi-check';
 
 const ROOT = join(__dirname, '..', '..');
 const ALICE = 'alice@example.fr';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe.each(PROVIDERS_UNDER_TEST)('the resync command on %s', (provider) => {
   let db: TestDatabase;

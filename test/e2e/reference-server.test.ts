@@ -1,15 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Browser } from '../support/browser';
+import { Browser, loginAt } from '../support/browser';
 import { startReferenceServer, type ReferenceServer } from '../support/reference-server';
 
 /** Logs in through the embedded development IdP's forms; returns the home page. */
-async function login(server: ReferenceServer, browser: Browser, account: string) {
-  const loginPage = await browser.visit(`${server.url}/api/v1.0/authenticate/`);
-  let page = await browser.submit(loginPage, { login: account, password: 'demo' }, { stopAt: (url) => url.includes('/api/v1.0/callback/') });
-  if (!page.location?.includes('/api/v1.0/callback/')) page = await browser.submit(page, {}, { stopAt: (url) => url.includes('/api/v1.0/callback/') });
-  return browser.visit(page.location!);
-}
+const login = (server: ReferenceServer, browser: Browser, account: string) => loginAt(browser, server.url, account);
 
 describe('the reference server on the embedded default (npm start)', () => {
   let server: ReferenceServer;

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { DeployCenterEntitlementsBackend } from '../../src/entitlements/backends/deploycenter';
 import { LocalEntitlementsBackend } from '../../src/entitlements/backends/local';
 import { MemoryCacheStore } from '../../src/entitlements/cache/memory';
@@ -9,17 +8,10 @@ import { createEntitlementsBackend } from '../../src/entitlements/factory';
 import { EntitlementsService, type FetchResult } from '../../src/entitlements/service';
 import { EntitlementsUnavailableError } from '../../src/entitlements/types';
 import { DeployCenterStandIn } from '../support/deploycenter-server';
+import { freePort } from '../support/net';
 import { recordingLogger } from '../support/fixtures';
 
 const ALICE = { sub: 'sub-alice', email: 'alice@example.fr' };
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('DeployCenter backend against a real HTTP server', () => {
   const dc = new DeployCenterStandIn();
@@ -74,7 +66,7 @@ describe('DeployCenter backend against a real HTTP server', () => {
   });
 
   it('is unavailable when the connection is refused', async () => {
-    const { backend: dcBackend } = backend({ url: `http://127.0.0.1:${await closedPort()}/api/v1.0/entitlements/` });
+    const { backend: dcBackend } = backend({ url: `http://127.0.0.1:${await freePort()}/api/v1.0/entitlements/` });
     await expect(dcBackend.getUserEntitlements(ALICE)).rejects.toMatchObject({ name: 'EntitlementsUnavailableError', reason: 'connection' });
   });
 

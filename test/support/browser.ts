@@ -87,3 +87,21 @@ export class Browser {
     return this.visit(new URL(action.replace(/&amp;/g, '&'), page.url).href, { form: { ...hidden, ...fields } }, options);
   }
 }
+
+/**
+ * A person logging in through oidc-provider's development screens: start at `appUrl`'s
+ * `authenticate/`, fill the login form (any password), accept the consent screen when it shows.
+ * Returns the callback URL the IdP redirected to, not yet visited.
+ */
+export async function authorizeAt(browser: Browser, appUrl: string, account: string): Promise<string> {
+  const atCallback = (url: string) => url.startsWith(appUrl) && url.includes('/api/v1.0/callback/');
+  const loginPage = await browser.visit(`${appUrl}/api/v1.0/authenticate/`);
+  let page = await browser.submit(loginPage, { login: account, password: 'any password' }, { stopAt: atCallback });
+  if (!page.location || !atCallback(page.location)) page = await browser.submit(page, {}, { stopAt: atCallback });
+  return page.location!;
+}
+
+/** {@link authorizeAt}, then the callback: the page the app lands on. */
+export async function loginAt(browser: Browser, appUrl: string, account: string): Promise<Page> {
+  return browser.visit(await authorizeAt(browser, appUrl, account));
+}

@@ -89,3 +89,16 @@ export async function createTestDatabase(provider: DatabaseProvider, { migrate =
     },
   };
 }
+
+/** The PostgreSQL server benchmarks use (BENCH_DATABASE_URL, else TEST_DATABASE_URL, else local), if it answers. */
+export async function reachablePostgres(): Promise<string | undefined> {
+  const url = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    await client.end();
+    return url;
+  } catch {
+    return undefined;
+  }
+}

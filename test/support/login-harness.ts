@@ -4,7 +4,7 @@ import express from 'express';
 import { loadConfig, type Env } from '../../src/config';
 import { createOidcEntitlements, type OidcEntitlements } from '../../src/oidc-entitlements';
 import { createDevIdp, DEMO_ACCOUNTS, idpRequestListener, type DemoAccount } from '../../src/server/dev-idp';
-import { Browser, type Page } from './browser';
+import { authorizeAt, Browser, loginAt, type Page } from './browser';
 import type { TestDatabase } from './databases';
 import { DeployCenterStandIn } from './deploycenter-server';
 import { recordingLogger } from './fixtures';
@@ -89,13 +89,8 @@ export async function startLoginHarness(
   });
   appServer.on('request', app);
 
-  const authorize = async (browser: Browser, accountId: string) => {
-    const loginPage = await browser.visit(`${appUrl}/api/v1.0/authenticate/`);
-    let page = await browser.submit(loginPage, { login: accountId, password: 'any' }, { stopAt: (url) => url.startsWith(appUrl) });
-    if (!page.location?.startsWith(appUrl)) page = await browser.submit(page, {}, { stopAt: (url) => url.startsWith(appUrl) });
-    return page.location!;
-  };
-  const login = async (browser: Browser, accountId: string) => browser.visit(await authorize(browser, accountId));
+  const authorize = (browser: Browser, accountId: string) => authorizeAt(browser, appUrl, accountId);
+  const login = (browser: Browser, accountId: string) => loginAt(browser, appUrl, accountId);
 
   return {
     appUrl,
