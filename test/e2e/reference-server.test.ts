@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Browser, loginAt } from '../support/browser';
+import { freePort } from '../support/net';
 import { startReferenceServer, type ReferenceServer } from '../support/reference-server';
 
 /** Logs in through the embedded development IdP's forms; returns the home page. */
@@ -44,6 +45,21 @@ describe('the reference server on the embedded default (npm start)', () => {
     const page = await new Browser('application/json').request(`${server.url}/nope`);
     expect(page.status).toBe(404);
     expect(JSON.parse(page.body)).toEqual({ detail: 'Not found' });
+  });
+});
+
+describe('the reference server with METRICS_PORT', () => {
+  it('serves /metrics on that port only', async () => {
+    const metricsPort = await freePort();
+    const server = await startReferenceServer({ METRICS_PORT: String(metricsPort) });
+    try {
+      const metrics = await new Browser('text/plain').request(`http://127.0.0.1:${metricsPort}/metrics`);
+      expect(metrics.status).toBe(200);
+      expect(metrics.body).toContain('# TYPE oidc_entitlements_syncs_total counter');
+      expect((await new Browser('application/json').request(`${server.url}/metrics`)).status).toBe(404);
+    } finally {
+      await server.stop();
+    }
   });
 });
 
