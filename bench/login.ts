@@ -7,7 +7,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { DatabaseProvider } from '../src/db/provider';
-import { createTestDatabase, reachablePostgres } from '../test/support/databases';
+import { createTestDatabase, benchmarkProviders } from '../test/support/databases';
 import { createDomains } from '../test/support/fixtures';
 import { startLoginHarness, type LoginHarness } from '../test/support/login-harness';
 
@@ -78,14 +78,7 @@ async function benchProvider(provider: DatabaseProvider): Promise<string[]> {
 }
 
 async function main(): Promise<void> {
-  const providers: DatabaseProvider[] = ['sqlite'];
-  const postgresUrl = await reachablePostgres();
-  if (postgresUrl) {
-    process.env.TEST_DATABASE_URL = postgresUrl;
-    providers.push('postgresql');
-  } else {
-    console.log('PostgreSQL not reachable: its rows are skipped.\n');
-  }
+  const providers = await benchmarkProviders();
   const rows: string[] = [];
   for (const provider of providers) rows.push(...(await benchProvider(provider)));
   console.log(`### Login callback (${ROUNDS} rounds each, interleaved), milliseconds\n`);

@@ -10,7 +10,7 @@ import type { AppPrismaClient } from '../src/db/client';
 import type { DatabaseProvider } from '../src/db/provider';
 import { MemoryCacheStore } from '../src/entitlements/cache/memory';
 import { AdminRoleSync } from '../src/sync/admin-sync';
-import { createTestDatabase, reachablePostgres, type TestDatabase } from '../test/support/databases';
+import { createTestDatabase, benchmarkProviders, type TestDatabase } from '../test/support/databases';
 import { createDomains } from '../test/support/fixtures';
 
 const SIZES = (process.env.BENCH_SIZES ?? '1,100,1000,10000').split(',').map(Number);
@@ -95,14 +95,7 @@ async function benchCacheMemory(): Promise<string[]> {
 }
 
 async function main(): Promise<void> {
-  const providers: DatabaseProvider[] = ['sqlite'];
-  const postgresUrl = await reachablePostgres();
-  if (postgresUrl) {
-    process.env.TEST_DATABASE_URL = postgresUrl;
-    providers.push('postgresql');
-  } else {
-    console.log('PostgreSQL not reachable: its rows are skipped.\n');
-  }
+  const providers = await benchmarkProviders();
   const memory = await benchCacheMemory();
   const rows: string[] = [];
   for (const provider of providers) rows.push(...(await benchProvider(provider)));

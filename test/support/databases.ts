@@ -90,8 +90,19 @@ export async function createTestDatabase(provider: DatabaseProvider, { migrate =
   };
 }
 
+/** The databases a benchmark runs on: SQLite, and PostgreSQL when it answers (said when it does not). */
+export async function benchmarkProviders(): Promise<DatabaseProvider[]> {
+  const postgresUrl = await reachablePostgres();
+  if (!postgresUrl) {
+    console.log('PostgreSQL not reachable: its rows are skipped.\n');
+    return ['sqlite'];
+  }
+  process.env.TEST_DATABASE_URL = postgresUrl;
+  return ['sqlite', 'postgresql'];
+}
+
 /** The PostgreSQL server benchmarks use (BENCH_DATABASE_URL, else TEST_DATABASE_URL, else local), if it answers. */
-export async function reachablePostgres(): Promise<string | undefined> {
+async function reachablePostgres(): Promise<string | undefined> {
   const url = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
   try {
