@@ -23,7 +23,6 @@ import { createSessionStore, sessionMiddleware } from './auth/session';
 import { discoverIssuer, OidcLoginStrategy, STRATEGY_NAME } from './auth/strategy';
 
 declare global {
-  // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     /** `req.user` once logged in: the `users` row. */
     interface User extends UserRecord {}
