@@ -31,7 +31,7 @@ export { MemoryCacheStore } from './entitlements/cache/memory';
 export { RedisCacheStore } from './entitlements/cache/redis';
 export type { EntitlementsCacheStore, CachedEntitlements } from './entitlements/cache/store';
 
-export { normalizeDomainName, isValidDomainName } from './sync/domain-names';
+export { normalizeDomainName, isValidDomainName, validDomainName } from './sync/domain-names';
 export { planAdminSync, readEntitledDomains } from './sync/plan';
 export type { SyncPlan, KnownDomain, ExistingAccess, MailDomainRole, AccessSource } from './sync/plan';
 export { AdminRoleSync } from './sync/admin-sync';

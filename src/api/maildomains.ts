@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Router, type Request, type RequestHandler } from 'express';
 import type { z } from 'zod';
 import type { Config } from '../config';
-import { isValidDomainName, normalizeDomainName } from '../sync/domain-names';
+import { isUniqueViolation } from '../db/prisma-errors';
+import { validDomainName } from '../sync/domain-names';
 import { ApiError, NOT_FOUND, parse, PERMISSION_DENIED, requireUser } from './errors';
 import type { AccessRow, AccessUser, ApiPrismaClient, MailDomainRow } from './prisma-types';
 import { AccessRequest, MailDomainRequest, type AccessBody, type MailDomainBody } from './schemas';
@@ -68,12 +69,12 @@ export function mailDomainRoutes({ prisma, features }: MailDomainDeps, gate: Req
     if (!req.user!.isSuperuser) throw new ApiError(403, PERMISSION_DENIED);
     if (!features.maildomainCreate) throw new ApiError(403, 'Creating mail domains is disabled (FEATURE_MAILDOMAIN_CREATE)');
     const { name: input } = parse(MailDomainRequest, req.body ?? {});
-    const name = normalizeDomainName(input);
-    if (!name || !isValidDomainName(name)) throw new ApiError(400, 'name: invalid domain name');
+    const name = validDomainName(input);
+    if (!name) throw new ApiError(400, 'name: invalid domain name');
     try {
       res.status(201).json(toMailDomain(await prisma.mailDomain.create({ data: { name } })));
     } catch (error) {
-      if ((error as { code?: string }).code === 'P2002') throw new ApiError(400, 'name: a mail domain with this name already exists');
+      if (isUniqueViolation(error)) throw new ApiError(400, 'name: a mail domain with this name already exists');
       throw error;
     }
   });

@@ -2,7 +2,8 @@ import { isDeepStrictEqual } from 'node:util';
 import { Router } from 'express';
 import type { z } from 'zod';
 import type { Logger } from '../logging';
-import { isValidDomainName, normalizeDomainName } from '../sync/domain-names';
+import { isUniqueViolation } from '../db/prisma-errors';
+import { validDomainName } from '../sync/domain-names';
 import { bearerMatches } from './bearer';
 import { ApiError, parse } from './errors';
 import type { ApiPrismaClient, JsonObject } from './prisma-types';
@@ -29,18 +30,14 @@ export function planDomainRequest(domains: unknown[] | string): DomainRequestPla
       continue;
     }
     if (item.trim() === '') continue;
-    const name = normalizeDomainName(item);
-    if (!name || !isValidDomainName(name)) {
+    const name = validDomainName(item);
+    if (!name) {
       plan.errors.push({ domain: item, error: 'invalid domain name' });
       continue;
     }
     if (!plan.names.has(name)) plan.names.set(name, item);
   }
   return plan;
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  return (error as { code?: string }).code === 'P2002';
 }
 
 /** DESIGN §7.5: `POST provisioning/maildomains/`, for DeployCenter and other services (bearer key). */

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import type { UserPrismaClient, UserRecord } from '../auth/prisma-types';
+import type { UserPrismaClient } from '../auth/prisma-types';
+import { usersBy } from '../auth/users';
 import type { Logger } from '../logging';
 import { mapConcurrently, resyncUser, type ResyncDeps } from '../sync/resync';
 import { bearerMatches } from './bearer';
@@ -9,15 +10,6 @@ import { INVALID_API_KEY } from './provisioning';
 import { ResyncRequest, type ResyncResponse } from './schemas';
 
 const CONCURRENCY = 8;
-
-async function usersFor(prisma: UserPrismaClient, key: 'email' | 'sub', value: string): Promise<UserRecord[]> {
-  if (key === 'sub') {
-    const user = await prisma.user.findUnique({ where: { sub: value } });
-    return user ? [user] : [];
-  }
-  const rows = await prisma.$queryRaw<{ id: string }[]>`SELECT id FROM users WHERE lower(trim(email)) = ${value.trim().toLowerCase()}`;
-  return rows.length === 0 ? [] : prisma.user.findMany({ where: { id: { in: rows.map((row) => row.id) } } });
-}
 
 /**
  * DESIGN §7.9: `POST entitlements/resync/` — what an authorization or billing service calls when a
@@ -31,7 +23,7 @@ export function resyncRoutes({ prisma, apiKey, logger, deps }: { prisma: UserPri
     const [key, values] = 'emails' in body ? (['email', body.emails] as const) : (['sub', body.subs] as const);
     const unique = [...new Set(values.map((value) => value.trim()).filter(Boolean))];
     const perValue = await mapConcurrently(unique, CONCURRENCY, async (value) => {
-      const users = await usersFor(prisma, key, value);
+      const users = await usersBy(prisma, key, value);
       if (users.length === 0) return [{ [key]: value, user_id: null, outcome: 'not_found' as const, granted: 0, upgraded: 0, revoked: 0 }];
       const results = [];
       for (const user of users) {

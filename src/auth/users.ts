@@ -1,4 +1,5 @@
 import type { OidcConfig } from '../config';
+import { isUniqueViolation } from '../db/prisma-errors';
 import type { LoginClaims } from './claims';
 import { missingClaims } from './claims';
 import { LoginRefusedError } from './errors';
@@ -6,10 +7,17 @@ import type { UserPrismaClient, UserRecord, UserUpdate } from './prisma-types';
 
 export type UserRules = Pick<OidcConfig, 'essentialClaims' | 'fallbackToEmailForIdentification' | 'allowDuplicateEmails' | 'createUser'>;
 
-/** Users whose email equals this one, compared trimmed and case-insensitively (at most two: enough to see a duplicate). */
-async function usersWithEmail(prisma: UserPrismaClient, email: string): Promise<UserRecord[]> {
-  const rows = await prisma.$queryRaw<{ id: string }[]>`SELECT id FROM users WHERE lower(trim(email)) = ${email.toLowerCase()} LIMIT 2`;
+/** Users whose email equals this one, compared trimmed and case-insensitively (DESIGN §6), at most `limit`. */
+export async function usersWithEmail(prisma: UserPrismaClient, email: string, limit = 1000): Promise<UserRecord[]> {
+  const rows = await prisma.$queryRaw<{ id: string }[]>`SELECT id FROM users WHERE lower(trim(email)) = ${email.trim().toLowerCase()} LIMIT ${limit}`;
   return rows.length === 0 ? [] : prisma.user.findMany({ where: { id: { in: rows.map((row) => row.id) } } });
+}
+
+/** The users a resync names: by sub (at most one) or by email (every match). */
+export async function usersBy(prisma: UserPrismaClient, key: 'email' | 'sub', value: string): Promise<UserRecord[]> {
+  if (key === 'email') return usersWithEmail(prisma, value);
+  const user = await prisma.user.findUnique({ where: { sub: value } });
+  return user ? [user] : [];
 }
 
 function fullName(claims: LoginClaims): string | null {
@@ -32,18 +40,14 @@ async function findExisting(prisma: UserPrismaClient, claims: LoginClaims, rules
   const bySub = await prisma.user.findUnique({ where: { sub: claims.sub } });
   if (bySub || !claims.email) return bySub;
   if (rules.fallbackToEmailForIdentification) {
-    const matches = await usersWithEmail(prisma, claims.email);
+    const matches = await usersWithEmail(prisma, claims.email, 2);
     if (matches.length > 1) throw new LoginRefusedError('ambiguous_email', 'Multiple user accounts share this email address');
     return matches[0] ?? null;
   }
-  if (!rules.allowDuplicateEmails && (await usersWithEmail(prisma, claims.email)).length > 0) {
+  if (!rules.allowDuplicateEmails && (await usersWithEmail(prisma, claims.email, 1)).length > 0) {
     throw new LoginRefusedError('email_already_associated', 'This email address is already associated with another account');
   }
   return null;
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  return (error as { code?: string }).code === 'P2002';
 }
 
 /** Who a login is, once every rule passed: a known user and its changes, or a user to create. */

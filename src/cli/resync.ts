@@ -8,6 +8,7 @@ import { createLogger } from '../logging';
 import { AdminRoleSync, type SyncOutcome } from '../sync/admin-sync';
 import { mapConcurrently, resyncUser } from '../sync/resync';
 import type { UserRecord } from '../auth/prisma-types';
+import { usersBy } from '../auth/users';
 
 /*
  * `npm run resync -- [--all | --email E | --sub S] [--dry-run] [--concurrency N]`: the sync without a
@@ -56,12 +57,6 @@ async function* allUsers(prisma: AppPrismaClient): AsyncGenerator<UserRecord[]> 
     yield page;
     cursor = page[page.length - 1]!.id;
   }
-}
-
-async function selectedUsers(prisma: AppPrismaClient, email?: string, sub?: string): Promise<UserRecord[]> {
-  if (sub !== undefined) return prisma.user.findMany({ where: { sub } });
-  const rows = await prisma.$queryRaw<{ id: string }[]>`SELECT id FROM users WHERE lower(trim(email)) = ${email!.trim().toLowerCase()}`;
-  return prisma.user.findMany({ where: { id: { in: rows.map((row) => row.id) } } });
 }
 
 function summary(totals: Totals, dryRun: boolean): string {
@@ -119,7 +114,7 @@ async function main(): Promise<number> {
       await run(page);
     }
   } else {
-    await run(await selectedUsers(prisma, options.email, options.sub));
+    await run(await (options.sub !== undefined ? usersBy(prisma, 'sub', options.sub) : usersBy(prisma, 'email', options.email!)));
   }
   bar?.stop();
   console.log(`\n${interrupted ? 'interrupted: ' : ''}${options.dryRun ? 'dry run, nothing written' : 'resync done'}\n${summary(totals, options.dryRun)}`);

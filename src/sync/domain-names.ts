@@ -14,6 +14,12 @@ export function normalizeDomainName(input: string): string | null {
   return domainToASCII(trimmed) || null;
 }
 
+/** The normalised name when it is a valid one to store (DESIGN §7.5), else null. */
+export function validDomainName(input: string): string | null {
+  const name = normalizeDomainName(input);
+  return name && isValidDomainName(name) ? name : null;
+}
+
 /** A normalised name that is letters-digits-hyphens labels of at most 63 characters, 253 in all. */
 export function isValidDomainName(name: string): boolean {
   return name.length <= MAX_NAME_LENGTH && name.split('.').every((label) => LABEL.test(label));
