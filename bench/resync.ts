@@ -5,17 +5,16 @@
  * then logins per second across two reference servers sharing PostgreSQL and Redis (REDIS_URL, else
  * TEST_REDIS_URL, else the local server).
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createDevIdp, idpRequestListener, type DemoAccount } from '../src/server/dev-idp';
 import { mapConcurrently } from '../src/sync/resync';
 import { Browser, loginAt } from '../test/support/browser';
 import { createTestDatabase, type TestDatabase } from '../test/support/databases';
 import { DeployCenterStandIn } from '../test/support/deploycenter-server';
+import { runResyncCommand } from '../test/support/resync-command';
 import { createDomains } from '../test/support/fixtures';
 import { freePort } from '../test/support/net';
 import { startReferenceServer } from '../test/support/reference-server';
@@ -23,22 +22,11 @@ import { startReferenceServer } from '../test/support/reference-server';
 const USERS = Number(process.env.BENCH_USERS ?? 10_000);
 const CONCURRENCIES = (process.env.BENCH_CONCURRENCY ?? '1,8,32').split(',').map(Number);
 const LOGINS = Number(process.env.BENCH_LOGINS ?? 200);
-const ROOT = join(__dirname, '..');
 
 async function runResync(db: TestDatabase, dc: DeployCenterStandIn, concurrency: number): Promise<number> {
   const started = performance.now();
-  const child = spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'src', 'cli', 'resync.ts'), '--all', '--concurrency', String(concurrency)], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: {
-      PATH: process.env.PATH,
-      DATABASE_URL: db.url,
-      ENTITLEMENTS_BACKEND: 'deploycenter',
-      ENTITLEMENTS_BACKEND_PARAMETERS: JSON.stringify({ base_url: dc.url, service_id: 'bench', timeout: 10 }),
-      ENTITLEMENTS_API_KEY: 'k',
-    },
-  });
-  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
-  if (code !== 0) throw new Error(`resync exited ${code}`);
+  const run = await runResyncCommand(['--all', '--concurrency', String(concurrency)], db.url, dc.url, 10);
+  if (run.code !== 0) throw new Error(`resync exited ${run.code}: ${run.stderr}`);
   return (performance.now() - started) / 1000;
 }
 

@@ -1,14 +1,13 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { Browser } from '../support/browser';
 import { createTestDatabase, PROVIDERS_UNDER_TEST, type TestDatabase } from '../support/databases';
 import { DeployCenterStandIn } from '../support/deploycenter-server';
+import { runResyncCommand } from '../support/resync-command';
 import { freePort } from '../support/net';
 import { adminDomainsOf, createDomains } from '../support/fixtures';
 import { startLoginHarness, type LoginHarness } from '../support/login-harness';
 import { expectDocumented } from '../support/openapi-check';
 
-const ROOT = join(__dirname, '..', '..');
 const ALICE = 'alice@example.fr';
 
 describe.each(PROVIDERS_UNDER_TEST)('the resync command on %s', (provider) => {
@@ -27,27 +26,7 @@ describe.each(PROVIDERS_UNDER_TEST)('the resync command on %s', (provider) => {
     dc.reset();
   });
 
-  /** The command as an operator runs it, in a child process (the DeployCenter stand-in lives in this one). */
-  async function resync(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    const child = spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'src', 'cli', 'resync.ts'), ...args], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        PATH: process.env.PATH,
-        DATABASE_URL: db.url,
-        ENTITLEMENTS_BACKEND: 'deploycenter',
-        ENTITLEMENTS_BACKEND_PARAMETERS: JSON.stringify({ base_url: dc.url, service_id: 'messages', timeout: 1 }),
-        ENTITLEMENTS_API_KEY: 'k',
-        DB_MIGRATE_ON_START: 'false',
-      },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
-    return { code, stdout, stderr };
-  }
+  const resync = (...args: string[]) => runResyncCommand(args, db.url, dc.url);
 
   async function adminOf(email: string, domains: string[]) {
     const user = await db.prisma.user.create({ data: { sub: email.split('@')[0], email } });
