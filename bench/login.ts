@@ -54,10 +54,10 @@ async function benchProvider(provider: DatabaseProvider): Promise<string[]> {
   const request = { sub: 'alice', email: EMAIL };
   for (let i = 0; i < ROUNDS * 2; i++) {
     let started = performance.now();
-    await withSync.lib.entitlements.getUserEntitlements(request);
+    await withSync.lib.getEntitlements(request);
     fresh.push(performance.now() - started);
     started = performance.now();
-    await withSync.lib.entitlements.getUserEntitlements({ ...request, forceRefresh: true });
+    await withSync.lib.getEntitlements({ ...request, forceRefresh: true });
     forced.push(performance.now() - started);
   }
   await withSync.close();

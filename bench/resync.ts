@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { createDevIdp, idpRequestListener, type DemoAccount } from '../src/server/dev-idp';
+import { createDevIdp, idpRequestListener, type DemoAccount } from '../src/development/idp';
 import { mapConcurrently } from '../src/sync/resync';
 import { Browser, loginAt } from '../test/support/browser';
 import { createTestDatabase, type TestDatabase } from '../test/support/databases';

@@ -6,7 +6,7 @@
  * Prints Markdown tables (docs/performance.md holds a copy).
  */
 import { performance } from 'node:perf_hooks';
-import type { AppPrismaClient } from '../src/db/client';
+import type { AppPrismaClient } from '../server/db';
 import type { DatabaseProvider } from '../src/db/provider';
 import { MemoryCacheStore } from '../src/entitlements/cache/memory';
 import { AdminRoleSync } from '../src/sync/admin-sync';

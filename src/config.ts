@@ -1,17 +1,20 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { parseEnv } from 'node:util';
 import { z } from 'zod';
+import { OidcEntitlementsError } from './errors';
+import { hostRequire } from './host-require';
 import { DEFAULT_DATABASE_URL } from './db/provider';
 import { parseDeployCenterParameters, type DeployCenterParameters } from './entitlements/backends/deploycenter';
 
-/** A configuration error: its message is one line that names the variable and never holds a secret. */
-export class ConfigError extends Error {
+/** A configuration error (`ERR_CONFIG`): its message is one line that names the variable and never holds a secret. */
+export class ConfigError extends OidcEntitlementsError {
   constructor(
+    /** The environment variable at fault. */
     readonly variable: string,
     problem: string,
   ) {
-    super(`${variable}: ${problem}`);
-    this.name = 'ConfigError';
+    super('ERR_CONFIG', `${variable}: ${problem}`);
   }
 }
 
@@ -62,21 +65,42 @@ export interface EntitlementsConfig {
   sync: SyncConfig;
 }
 
+/** The feature flags of `GET config/`. */
+export interface FeatureFlags {
+  /** FEATURE_MAILDOMAIN_CREATE: superusers may create mail domains (`POST maildomains/`). */
+  maildomainCreate: boolean;
+  /** FEATURE_MAILDOMAIN_MANAGE_ACCESSES: admins may grant and revoke accesses. */
+  maildomainManageAccesses: boolean;
+}
+
+/** The library's settings, as {@link loadConfig} reads them from the environment. */
 export interface Config {
+  /** NODE_ENV=production: secure cookies, the development IdP never mounted, secrets required. */
   production: boolean;
+  /** SESSION_SECRET: signs the session cookie (random per process in development when unset). */
+  sessionSecret: string;
+  /** REDIS_URL: shared entitlements cache and sessions across instances; in-process and database otherwise. */
+  redisUrl?: string;
+  /** The OIDC client and the user rules at login. */
+  oidc: OidcConfig;
+  /** The entitlements backend, its cache and the admin-role sync. */
+  entitlements: EntitlementsConfig;
+  /** PROVISIONING_API_KEY: bearer key of `POST provisioning/maildomains/` (unset: the route answers 403). */
+  provisioningApiKey?: string;
+  /** RESYNC_API_KEY: bearer key of `POST entitlements/resync/` (the provisioning key when unset). */
+  resyncApiKey?: string;
+  /** The feature flags of `GET config/`. */
+  features: FeatureFlags;
+  /** Things worth a warning at start (never secrets). */
+  warnings: string[];
+}
+
+/** The reference server's settings: the library's and those of the process around it. */
+export interface ServerConfig extends Config {
   port: number;
   databaseUrl: string;
   migrateOnStart: boolean;
-  sessionSecret: string;
-  redisUrl?: string;
-  oidc: OidcConfig;
-  entitlements: EntitlementsConfig;
-  provisioningApiKey?: string;
-  resyncApiKey?: string;
   metricsPort?: number;
-  features: { maildomainCreate: boolean; maildomainManageAccesses: boolean };
-  /** Things worth a warning at start (never secrets). */
-  warnings: string[];
 }
 
 export type Env = Record<string, string | undefined>;
@@ -197,7 +221,7 @@ function entitlementsConfig(read: EnvReader, warnings: string[]): EntitlementsCo
     if (!apiKey) throw new ConfigError('ENTITLEMENTS_API_KEY', 'is required by the deploycenter backend');
   } else if (backend !== 'local') {
     try {
-      require.resolve(backend, { paths: [process.cwd()] });
+      hostRequire().resolve(backend);
     } catch {
       throw new ConfigError('ENTITLEMENTS_BACKEND', `unknown backend "${backend}": use local, deploycenter or the path of a module`);
     }
@@ -262,43 +286,67 @@ function oidcConfig(read: EnvReader, port: number, production: boolean): OidcCon
   };
 }
 
-/** Reads and validates every variable of DESIGN §3; throws a {@link ConfigError} on the first bad one. */
-export function loadConfig(env: Env = process.env): Config {
-  const read = new EnvReader(env);
-  const warnings: string[] = [];
-  const production = env.NODE_ENV === 'production';
-  const port = read.int('PORT', 3000, { min: 1, max: 65535 });
+/** Adds the variables of `./.env`, when the file exists, to `process.env` (variables already set win). */
+export function loadDotEnv(): void {
+  if (!existsSync('.env')) return;
+  for (const [name, value] of Object.entries(parseEnv(readFileSync('.env', 'utf8')))) process.env[name] ??= value;
+}
 
-  const databaseUrl = read.string('DATABASE_URL', DEFAULT_DATABASE_URL);
-  if (/^[a-z][\w+.-]*:\/\//i.test(databaseUrl) && !/^(postgres(ql)?|file):\/\//i.test(databaseUrl)) {
-    throw new ConfigError('DATABASE_URL', 'must be a SQLite file (file:...) or a postgres:// / postgresql:// URL');
-  }
-
+function readLibraryConfig(read: EnvReader, production: boolean): Config {
   let sessionSecret = read.secret('SESSION_SECRET');
   if (!sessionSecret) {
     if (production) throw new ConfigError('SESSION_SECRET', 'is required when NODE_ENV=production');
     sessionSecret = randomBytes(32).toString('hex');
   }
-
   const provisioningApiKey = read.secret('PROVISIONING_API_KEY');
-  const metricsPort = read.raw('METRICS_PORT') === undefined ? undefined : read.int('METRICS_PORT', 0, { min: 1, max: 65535 });
-
+  const warnings: string[] = [];
   return {
     production,
-    port,
-    databaseUrl,
-    migrateOnStart: read.bool('DB_MIGRATE_ON_START', true),
     sessionSecret,
     redisUrl: read.url('REDIS_URL', ['redis:', 'rediss:']),
-    oidc: oidcConfig(read, port, production),
+    // The default redirect URI is the reference server's (on PORT).
+    oidc: oidcConfig(read, read.int('PORT', 3000, { min: 1, max: 65535 }), production),
     entitlements: entitlementsConfig(read, warnings),
     provisioningApiKey,
     resyncApiKey: read.secret('RESYNC_API_KEY') ?? provisioningApiKey,
-    metricsPort,
     features: {
       maildomainCreate: read.bool('FEATURE_MAILDOMAIN_CREATE', true),
       maildomainManageAccesses: read.bool('FEATURE_MAILDOMAIN_MANAGE_ACCESSES', true),
     },
     warnings,
+  };
+}
+
+function environment(env: Env | undefined): Env {
+  if (env !== undefined) return env;
+  loadDotEnv();
+  return process.env;
+}
+
+/**
+ * Reads and validates the library's settings from environment variables (docs/configuration.md);
+ * throws a {@link ConfigError} naming the first bad variable. Without an argument it reads
+ * `process.env`, after adding the variables of `./.env` when that file exists (variables already set
+ * win). Server-only variables (`DATABASE_URL`, `HOST`, …) are not read.
+ */
+export function loadConfig(env?: Env): Config {
+  const vars = environment(env);
+  return readLibraryConfig(new EnvReader(vars), vars.NODE_ENV === 'production');
+}
+
+/** The reference server's settings: the library's plus `PORT`, `DATABASE_URL`, `DB_MIGRATE_ON_START`, `METRICS_PORT`. */
+export function loadServerConfig(env?: Env): ServerConfig {
+  const vars = environment(env);
+  const read = new EnvReader(vars);
+  const databaseUrl = read.string('DATABASE_URL', DEFAULT_DATABASE_URL);
+  if (/^[a-z][\w+.-]*:\/\//i.test(databaseUrl) && !/^(postgres(ql)?|file):\/\//i.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL', 'must be a SQLite file (file:...) or a postgres:// / postgresql:// URL');
+  }
+  return {
+    ...readLibraryConfig(read, vars.NODE_ENV === 'production'),
+    port: read.int('PORT', 3000, { min: 1, max: 65535 }),
+    databaseUrl,
+    migrateOnStart: read.bool('DB_MIGRATE_ON_START', true),
+    metricsPort: read.raw('METRICS_PORT') === undefined ? undefined : read.int('METRICS_PORT', 0, { min: 1, max: 65535 }),
   };
 }

@@ -1,41 +1,36 @@
+/*
+ * The public API of oidc-entitlements: everything a host app imports comes from here, and nothing
+ * else is. Types are exported wherever a public signature names them.
+ */
+
 export { createOidcEntitlements } from './oidc-entitlements';
 export type { OidcEntitlements, OidcEntitlementsOptions, OidcEntitlementsPrisma } from './oidc-entitlements';
-export { requireEntitlement, ACCESS_DENIED, ENTITLEMENTS_UNAVAILABLE } from './api/require-entitlement';
-export { OidcLoginStrategy, discoverIssuer, endSessionUrl } from './auth/strategy';
-export type { VerifiedIdentity, LoginVerifier } from './auth/strategy';
-export { LoginRefusedError } from './auth/errors';
-export type { LoginRefusal } from './auth/errors';
-export { completeLogin } from './auth/login';
-export type { LoginDeps, LoginResult } from './auth/login';
-export { resolveUser, saveUser } from './auth/users';
-export type { ResolvedUser, UserRules } from './auth/users';
-export type { UserRecord, UserPrismaClient } from './auth/prisma-types';
-export { createSessionStore, sessionMiddleware, SESSION_COOKIE } from './auth/session';
 
 export { loadConfig, ConfigError } from './config';
-export type { Config, CacheConfig, SyncConfig, OidcConfig, EntitlementsConfig, SyncOnUnavailable, Env } from './config';
-export { createLogger, userLabel } from './logging';
-export type { Logger } from './logging';
+export type { Config, OidcConfig, EntitlementsConfig, CacheConfig, SyncConfig, SyncOnUnavailable, FeatureFlags, Env } from './config';
+
+export { OidcEntitlementsError } from './errors';
+export type { OidcEntitlementsErrorCode } from './errors';
 
 export { EntitlementsUnavailableError } from './entitlements/types';
 export type { Entitlements, EntitlementsBackend, EntitlementsRequest, UnavailableReason } from './entitlements/types';
 export { LocalEntitlementsBackend } from './entitlements/backends/local';
-export { DeployCenterEntitlementsBackend, parseDeployCenterParameters } from './entitlements/backends/deploycenter';
+export { DeployCenterEntitlementsBackend } from './entitlements/backends/deploycenter';
 export type { DeployCenterParameters } from './entitlements/backends/deploycenter';
-export { createEntitlementsBackend } from './entitlements/factory';
-export type { EntitlementsBackendClass, BackendContext } from './entitlements/factory';
-export { EntitlementsService } from './entitlements/service';
-export type { FetchResult, EntitlementsServiceOptions } from './entitlements/service';
-export { createEntitlementsService } from './entitlements/create';
-export { MemoryCacheStore } from './entitlements/cache/memory';
-export { RedisCacheStore } from './entitlements/cache/redis';
 export type { EntitlementsCacheStore, CachedEntitlements } from './entitlements/cache/store';
 
-export { normalizeDomainName, isValidDomainName, validDomainName } from './sync/domain-names';
-export { planAdminSync, readEntitledDomains } from './sync/plan';
-export type { SyncPlan, KnownDomain, ExistingAccess, MailDomainRole, AccessSource } from './sync/plan';
-export { AdminRoleSync } from './sync/admin-sync';
-export type { SyncResult, SyncOutcome, SyncOptions, SyncSubject } from './sync/admin-sync';
-export type { SyncPrismaClient, SyncPrismaTransaction } from './sync/prisma-types';
-export { syncUser, fetchForSync, syncFromAnswer } from './sync/sync-user';
+export { OidcLoginStrategy } from './auth/strategy';
+export type { LoginRefusalInfo, OidcClientConfig, LoginVerifier, VerifiedIdentity } from './auth/strategy';
+export { LoginRefusedError } from './auth/errors';
+export type { LoginRefusal } from './auth/errors';
+
+export type { SyncResult, SyncOutcome } from './sync/admin-sync';
 export type { UserToSync, UserSyncResult } from './sync/sync-user';
+export type { Logger } from './logging';
+
+// The structural types of the host's PrismaClient (what OidcEntitlementsPrisma is made of).
+export type { DatabaseProvider } from './db/provider';
+export type { UserRecord, UserUpdate, UserPrismaClient } from './auth/prisma-types';
+export type { SyncPrismaClient, SyncPrismaTransaction, AccessEventData, AccessAction } from './sync/prisma-types';
+export type { ApiPrismaClient, ApiPrismaTransaction, MailDomainRow, AccessRow, AccessUser, JsonValue, JsonObject } from './api/prisma-types';
+export type { MailDomainRole, AccessSource } from './sync/plan';

@@ -1,83 +1,102 @@
-import type { Router, RequestHandler } from 'express';
-import { Passport } from 'passport';
-import type * as client from 'openid-client';
+import type { RequestHandler, Router } from 'express';
 import type { Store } from 'express-session';
-import type { Config } from './config';
-import type { DatabaseProvider } from './db/provider';
-import type { EntitlementsCacheStore } from './entitlements/cache/store';
-import { createEntitlementsService } from './entitlements/create';
-import type { EntitlementsService } from './entitlements/service';
-import { EntitlementsMetrics } from './metrics';
-import type { EntitlementsBackend } from './entitlements/types';
-import { createLogger, type Logger } from './logging';
-import { AdminRoleSync } from './sync/admin-sync';
-import type { SyncPrismaClient } from './sync/prisma-types';
-import { syncUser, type UserSyncResult, type UserToSync } from './sync/sync-user';
-import type { ApiPrismaClient } from './api/prisma-types';
-import { requireEntitlement } from './api/require-entitlement';
+import { Passport } from 'passport';
+import type { Registry } from 'prom-client';
 import { apiRoutes } from './api/router';
+import { requireEntitlement } from './api/require-entitlement';
+import type { ApiPrismaClient } from './api/prisma-types';
 import { completeLogin } from './auth/login';
 import type { UserPrismaClient, UserRecord } from './auth/prisma-types';
 import { authRoutes } from './auth/routes';
 import { createSessionStore, sessionMiddleware } from './auth/session';
 import { discoverIssuer, OidcLoginStrategy, STRATEGY_NAME } from './auth/strategy';
+import type { Config } from './config';
+import type { DatabaseProvider } from './db/provider';
+import type { EntitlementsCacheStore } from './entitlements/cache/store';
+import { createEntitlementsService } from './entitlements/create';
+import type { Entitlements, EntitlementsBackend, EntitlementsRequest } from './entitlements/types';
+import { createLogger, type Logger } from './logging';
+import { EntitlementsMetrics } from './metrics';
+import { AdminRoleSync } from './sync/admin-sync';
+import type { SyncPrismaClient } from './sync/prisma-types';
+import { syncUser, type UserSyncResult, type UserToSync } from './sync/sync-user';
 
 declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace -- Express's own way to type `req.user`
   namespace Express {
     /** `req.user` once logged in: the `users` row. */
     interface User extends UserRecord {}
   }
 }
 
-/** The host's client: any PrismaClient generated from prisma/models.prisma fits. */
+/**
+ * The host's PrismaClient, described by the calls the library makes: any client generated from a
+ * schema that holds the package's models (`oidc-entitlements models`) fits, SQLite or PostgreSQL.
+ */
 export type OidcEntitlementsPrisma = SyncPrismaClient & UserPrismaClient & ApiPrismaClient;
 
+/** What {@link createOidcEntitlements} takes. */
 export interface OidcEntitlementsOptions {
+  /** Your PrismaClient (with its driver adapter); its schema must hold the package's models. */
   prisma: OidcEntitlementsPrisma;
+  /** The settings, usually `loadConfig()` (the environment and `./.env`). */
   config: Config;
+  /** A pino logger (or one with pino's `debug/info/warn/error` signature); pino on stdout otherwise. */
   logger?: Logger;
-  /** The client's database; read from the client when not given. */
+  /** The client's database, when it cannot be read from the client (a wrapped or extended client). */
   provider?: DatabaseProvider;
-  /** A backend instead of the one ENTITLEMENTS_BACKEND names. */
+  /** An entitlements backend instance instead of the one `config.entitlements.backend` names. */
   backend?: EntitlementsBackend;
-  /** An entitlements cache instead of node-cache / Redis. */
+  /** Where entitlements answers are cached instead of node-cache (or Redis with `config.redisUrl`). */
   cacheStore?: EntitlementsCacheStore;
-  /** A session store instead of Redis (REDIS_URL) / the `sessions` table. */
+  /** An express-session store instead of the `sessions` table (or Redis with `config.redisUrl`). */
   sessionStore?: Store;
-  /** `false` turns the entitlements step of the login off (benchmarks). */
+  /** The prom-client registry the metrics are registered in (yours, to serve them with your own); a new one otherwise. */
+  metricsRegistry?: Registry;
+  /** `false` leaves the entitlements step out of the login (to measure what it costs); default `true`. */
   syncOnLogin?: boolean;
-  /** Where the counters go (a registry of yours can be passed to it); one is made otherwise. */
-  metrics?: EntitlementsMetrics;
 }
 
+/** What {@link createOidcEntitlements} gives: middleware and routers to mount, and the operations behind them. */
 export interface OidcEntitlements {
-  /** Mount app-wide, before your routes: the session and Passport (`req.user`). */
+  /** Mount app-wide, before your routes: express-session and Passport, so that `req.user` is the `users` row. */
   session: RequestHandler[];
-  /** Mount at `/api/v1.0`: the login routes and the REST surface of DESIGN §7. */
-  router: Router;
+  /** The login routes, to mount at `/api/v1.0`: `GET authenticate/`, `GET callback/`, `GET|POST logout/`. */
+  authRouter: Router;
   /**
-   * Gate for API routes (DESIGN §5.3): anonymous and superusers pass, `name` false → 403, service
-   * unavailable → 503.
+   * The REST surface La Suite front-ends call, to mount at `/api/v1.0` if you want it: `users/me/`,
+   * `entitlements/`, `config/`, `provisioning/maildomains/`, `maildomains/…`, `entitlements/resync/`,
+   * `openapi.json` (docs/api.md). Mount only {@link authRouter} to leave it out.
+   */
+  apiRouter: Router;
+  /**
+   * A guard for your routes: lets anonymous requests through (your route answers 401) and superusers;
+   * refuses with 403 `{"detail": "Access denied by entitlements policy"}` when the user's cached answer
+   * does not grant `name` (default `can_access`), and 503 when the entitlements service is unavailable.
    */
   requireEntitlement(name?: string): RequestHandler;
-  /** The Passport strategy, once the issuer is discovered. */
-  strategy(): Promise<OidcLoginStrategy>;
-  /** Re-sync a user's admin rows now (forced refresh), without a login. */
+  /** The user's entitlements, from the cache when fresh (`forceRefresh` asks the service); throws `EntitlementsUnavailableError`. */
+  getEntitlements(request: EntitlementsRequest): Promise<Entitlements>;
+  /** Re-syncs one user's ADMIN rows now (forced refresh), without a login. Never throws: see `outcome`. */
   syncUser(user: UserToSync): Promise<UserSyncResult>;
-  entitlements: EntitlementsService;
-  adminSync: AdminRoleSync;
-  /** Prometheus metrics; `metrics.handler()` serves them. */
-  metrics: EntitlementsMetrics;
-  /** Discovery of the issuer (done on first use; call it to fail fast at start). */
-  ready(): Promise<client.Configuration>;
+  /**
+   * The Passport strategy, for hosts that wire Passport themselves (`passport.use('oidc', await
+   * oe.strategy())`); discovers the issuer on first call.
+   */
+  strategy(): Promise<OidcLoginStrategy>;
+  /** `GET /metrics` handler: Prometheus text of {@link OidcEntitlementsOptions.metricsRegistry}. */
+  metricsHandler(): RequestHandler;
+  /** Discovers the issuer now (it is otherwise done on the first login): call it to fail fast at start. */
+  ready(): Promise<void>;
+  /** Closes the session store's and the cache's connections. */
   close(): Promise<void>;
 }
 
-/** The library in one call: login, entitlements and admin-role sync for an Express 5 app. */
+/** The library in one call: OIDC login, entitlements and the admin-role sync for an Express 5 app. */
 export function createOidcEntitlements(options: OidcEntitlementsOptions): OidcEntitlements {
   const { prisma, config } = options;
   const logger = options.logger ?? createLogger();
-  const metrics = options.metrics ?? new EntitlementsMetrics();
+  const metrics = new EntitlementsMetrics({ registry: options.metricsRegistry });
   const entitlements = createEntitlementsService({
     config,
     logger,
@@ -110,7 +129,7 @@ export function createOidcEntitlements(options: OidcEntitlementsOptions): OidcEn
     onUnavailable: config.entitlements.sync.onUnavailable,
     syncOnLogin: options.syncOnLogin,
   };
-  let discovery: Promise<{ configuration: client.Configuration; strategy: OidcLoginStrategy }> | undefined;
+  let discovery: Promise<OidcLoginStrategy> | undefined;
   const discover = () => {
     discovery ??= discoverIssuer(config.oidc).then(
       (configuration) => {
@@ -119,7 +138,7 @@ export function createOidcEntitlements(options: OidcEntitlementsOptions): OidcEn
           return { ...user, idToken };
         });
         passport.use(STRATEGY_NAME, strategy);
-        return { configuration, strategy };
+        return strategy;
       },
       (error: unknown) => {
         discovery = undefined; // the IdP may come back: the next request tries again
@@ -128,9 +147,6 @@ export function createOidcEntitlements(options: OidcEntitlementsOptions): OidcEn
     );
     return discovery;
   };
-  const ready = async () => (await discover()).configuration;
-
-  const router = apiRoutes({ prisma, entitlements, adminSync, config, logger }, authRoutes({ passport, ready, oidc: config.oidc, logger, onLogin: metrics.recordLogin }));
 
   return {
     session: [
@@ -139,18 +155,19 @@ export function createOidcEntitlements(options: OidcEntitlementsOptions): OidcEn
       // Without a session (its store is down) the request is anonymous rather than an error.
       (req, res, next) => (req.session ? passportSession(req, res, next) : next()),
     ],
-    router,
+    authRouter: authRoutes({ passport, strategy: discover, oidc: config.oidc, logger, onLogin: metrics.recordLogin }),
+    apiRouter: apiRoutes({ prisma, entitlements, adminSync, config, logger }),
     requireEntitlement: (name) => requireEntitlement(entitlements, name),
-    strategy: async () => (await discover()).strategy,
+    getEntitlements: (request) => entitlements.getUserEntitlements(request),
     syncUser: (user) => syncUser({ entitlements, adminSync }, user),
-    entitlements,
-    adminSync,
-    metrics,
-    ready,
+    strategy: discover,
+    metricsHandler: () => metrics.handler(),
+    ready: async () => {
+      await discover();
+    },
     close: async () => {
       await sessions.close();
       await entitlements.close();
     },
   };
 }
-

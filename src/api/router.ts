@@ -25,12 +25,11 @@ export interface ApiDeps {
  * The REST surface of DESIGN §7 (under /api/v1.0): JSON bodies up to 1 MiB, the can_access gate on
  * users/me/ and maildomains/, and every error as `{"detail": ...}`.
  */
-export function apiRoutes({ prisma, entitlements, adminSync, config, logger }: ApiDeps, authRouter: Router): Router {
+export function apiRoutes({ prisma, entitlements, adminSync, config, logger }: ApiDeps): Router {
   const router = Router();
   const gate = requireEntitlement(entitlements, 'can_access');
   const document = openApiDocument();
   router.use(express.json({ limit: '1mb' }));
-  router.use(authRouter);
   router.get('/openapi.json', (_req, res) => {
     res.json(document);
   });

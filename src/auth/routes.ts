@@ -1,13 +1,12 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { Passport } from 'passport';
-import type * as client from 'openid-client';
 import type { OidcConfig } from '../config';
+import { apiErrorHandler } from '../api/errors';
 import { sendError } from '../http/errors';
 import type { Logger } from '../logging';
 import type { LoginResultLabel } from '../metrics';
 import { SESSION_COOKIE } from './session';
-import { LoginRefusedError } from './errors';
-import { endSessionUrl, STRATEGY_NAME } from './strategy';
+import { STRATEGY_NAME, type LoginRefusalInfo, type OidcLoginStrategy } from './strategy';
 
 declare module 'express-session' {
   interface SessionData {
@@ -19,7 +18,7 @@ declare module 'express-session' {
 export interface AuthRoutesDeps {
   passport: InstanceType<typeof Passport>;
   /** Resolves once the strategy is registered (discovery done); rejects while the IdP is unreachable. */
-  ready: () => Promise<client.Configuration>;
+  strategy: () => Promise<OidcLoginStrategy>;
   oidc: Pick<OidcConfig, 'loginRedirectUrl' | 'logoutRedirectUrl' | 'redirectUri'>;
   logger: Logger;
   onLogin?: (result: LoginResultLabel) => void;
@@ -31,12 +30,12 @@ function absolute(url: string, base: string): string {
 }
 
 /** DESIGN §7.1: `authenticate/`, `callback/`, `logout/` (GET and POST). */
-export function authRoutes({ passport, ready, oidc, logger, onLogin }: AuthRoutesDeps): Router {
+export function authRoutes({ passport, strategy, oidc, logger, onLogin }: AuthRoutesDeps): Router {
   const router = Router();
 
   const withStrategy = (handler: (req: Request, res: Response, next: NextFunction) => void) => (req: Request, res: Response, next: NextFunction) => {
     if (!req.session) return sendError(req, res, 503, 'Sessions are unavailable: please try again later');
-    ready().then(
+    strategy().then(
       () => handler(req, res, next),
       (error: unknown) => {
         logger.error({ err: (error as Error).message }, 'identity provider unreachable (discovery failed)');
@@ -53,11 +52,11 @@ export function authRoutes({ passport, ready, oidc, logger, onLogin }: AuthRoute
   router.get(
     '/callback/',
     withStrategy((req, res, next) => {
-      passport.authenticate(STRATEGY_NAME, (error: unknown, user: Express.User | false, info: { message?: string } | undefined) => {
-        if (error instanceof LoginRefusedError) {
+      passport.authenticate(STRATEGY_NAME, (error: unknown, user: Express.User | false, info: Partial<LoginRefusalInfo> | undefined) => {
+        if (!error && !user && info?.refusal) {
           onLogin?.('refused');
-          logger.info({ refusal: error.refusal }, 'login refused');
-          return sendError(req, res, 403, error.message);
+          logger.info({ refusal: info.refusal }, 'login refused');
+          return sendError(req, res, 403, info.message ?? 'Login refused');
         }
         if (error) {
           onLogin?.('failed');
@@ -85,8 +84,8 @@ export function authRoutes({ passport, ready, oidc, logger, onLogin }: AuthRoute
     const redirectTo = absolute(oidc.logoutRedirectUrl, oidc.redirectUri);
     const leave = () => {
       res.clearCookie(SESSION_COOKIE);
-      ready().then(
-        (configuration) => res.redirect(303, endSessionUrl(configuration, idToken, redirectTo)),
+      strategy().then(
+        (registered) => res.redirect(303, registered.endSessionUrl(idToken, redirectTo)),
         () => res.redirect(303, redirectTo),
       );
     };
@@ -98,5 +97,6 @@ export function authRoutes({ passport, ready, oidc, logger, onLogin }: AuthRoute
   };
   router.get('/logout/', logout);
   router.post('/logout/', logout);
+  router.use(apiErrorHandler(logger));
   return router;
 }

@@ -1,8 +1,8 @@
 import { PrismaSessionStore } from '@quixo3/prisma-session-store';
-import { RedisStore } from 'connect-redis';
+import RedisStore from 'connect-redis';
 import session, { type Store } from 'express-session';
 import type { RequestHandler } from 'express';
-import { createClient } from 'redis';
+import { createRedisClient } from '../redis';
 import type { Logger } from '../logging';
 
 export const SESSION_COOKIE = 'sessionid';
@@ -25,11 +25,9 @@ export interface ClosableStore {
 /** Redis with REDIS_URL (shared by instances), else the database (survives restarts). */
 export function createSessionStore({ redisUrl, prefix, prisma, logger }: SessionStoreOptions): ClosableStore {
   if (redisUrl) {
-    // Commands fail at once while Redis is away (no offline queue): requests go on without a session.
-    const client = createClient({ url: redisUrl, disableOfflineQueue: true });
-    client.on('error', (error: Error) => logger.warn({ err: error.message }, 'session store: Redis error'));
-    client.connect().catch(() => undefined);
-    return { store: new RedisStore({ client, prefix: `${prefix}:session:` }), close: async () => client.destroy() };
+    // Commands fail at once while Redis is away: requests go on without a session.
+    const client = createRedisClient(redisUrl);
+    return { store: new RedisStore({ client, prefix: `${prefix}:session:` }), close: async () => client.disconnect() };
   }
   const store = new PrismaSessionStore(prisma as ConstructorParameters<typeof PrismaSessionStore>[0], {
     checkPeriod: 10 * 60 * 1000,

@@ -2,6 +2,7 @@ import * as client from 'openid-client';
 import { Strategy } from 'openid-client/passport';
 import type { Request } from 'express';
 import type { OidcConfig } from '../config';
+import { LoginRefusedError, type LoginRefusal } from './errors';
 
 export const STRATEGY_NAME = 'oidc';
 
@@ -24,11 +25,19 @@ export async function discoverIssuer(config: OidcClientConfig): Promise<client.C
   });
 }
 
+/** What Passport's `info` holds when a login is refused (`failureRedirect`, `failureMessage` use it). */
+export interface LoginRefusalInfo {
+  message: string;
+  refusal: LoginRefusal;
+}
+
 /**
- * openid-client's Passport strategy (authorization code + PKCE) with the redirect URI always
- * OIDC_REDIRECT_URI — never derived from the request's host, which is wrong behind proxies — and a
- * verify step that merges the ID token claims with userinfo before handing them to the login. The
- * verify is async: whatever it throws reaches Passport as an error, never an unhandled rejection.
+ * The Passport strategy of the login: openid-client's (authorization code + PKCE) with the redirect
+ * URI always OIDC_REDIRECT_URI — never derived from the request's host, which is wrong behind
+ * proxies — and a verify step that merges the ID token claims with userinfo, then applies the user
+ * rules, the entitlements fetch and the admin-role sync. A refused login reaches Passport as
+ * `done(null, false, { message, refusal })`, so `failureRedirect` works; only real faults are errors.
+ * Get it from `createOidcEntitlements(...).strategy()`.
  */
 export class OidcLoginStrategy extends Strategy {
   constructor(
@@ -39,7 +48,11 @@ export class OidcLoginStrategy extends Strategy {
     super({ config: oidc, name: STRATEGY_NAME, scope: config.scopes.join(' '), callbackURL: config.redirectUri, sessionKey: 'oidc:authorization' }, (tokens, done) => {
       this.verify(tokens, verifier).then(
         (user) => done(null, user),
-        (error: unknown) => done(error),
+        (error: unknown) => {
+          if (!(error instanceof LoginRefusedError)) return done(error);
+          const info: LoginRefusalInfo = { message: error.message, refusal: error.refusal };
+          done(null, false, info);
+        },
       );
     });
   }
@@ -61,12 +74,12 @@ export class OidcLoginStrategy extends Strategy {
     }
     return verifier({ claims: { ...idClaims, ...userInfo }, idToken: tokens.id_token });
   }
-}
 
-/** Where logout sends the browser: the IdP's end-session endpoint when it has one, else `redirectTo`. */
-export function endSessionUrl(oidc: client.Configuration | undefined, idToken: string | undefined, redirectTo: string): string {
-  if (!oidc?.serverMetadata().end_session_endpoint) return redirectTo;
-  const parameters: Record<string, string> = { post_logout_redirect_uri: redirectTo };
-  if (idToken) parameters.id_token_hint = idToken;
-  return client.buildEndSessionUrl(oidc, parameters).href;
+  /** Where logout sends the browser: the IdP's end-session endpoint when it has one, else `redirectTo`. */
+  endSessionUrl(idToken: string | undefined, redirectTo: string): string {
+    if (!this.oidc.serverMetadata().end_session_endpoint) return redirectTo;
+    const parameters: Record<string, string> = { post_logout_redirect_uri: redirectTo };
+    if (idToken) parameters.id_token_hint = idToken;
+    return client.buildEndSessionUrl(this.oidc, parameters).href;
+  }
 }

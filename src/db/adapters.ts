@@ -1,24 +1,48 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
-import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
-import pg from 'pg';
+import type { Pool } from 'pg';
 import { providerOf, sqliteFilePath } from './provider';
+
+/*
+ * The Prisma driver adapters are the host's (optional peer dependencies): a PostgreSQL host need not
+ * install better-sqlite3, nor a SQLite host pg. They are loaded when a command needs one.
+ */
+
+const PEERS = {
+  postgresql: ['@prisma/adapter-pg', 'pg'],
+  sqlite: ['@prisma/adapter-better-sqlite3', 'better-sqlite3'],
+} as const;
+
+export async function importPeer<T>(provider: keyof typeof PEERS, load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND' && (error as { code?: string }).code !== 'MODULE_NOT_FOUND') throw error;
+    throw new Error(`a ${provider} database needs ${PEERS[provider].join(' and ')}: npm install ${PEERS[provider].join(' ')}`, { cause: error });
+  }
+}
 
 export interface AdapterOptions {
   /** PostgreSQL only: a pool of the caller's (its options and life cycle stay the caller's). */
-  pool?: pg.Pool;
+  pool?: Pool;
 }
 
-/** The Prisma driver adapter for a database URL (DESIGN §2): better-sqlite3 for files, node-postgres otherwise. */
-export function createAdapterFactory(databaseUrl: string, options: AdapterOptions = {}): SqlMigrationAwareDriverAdapterFactory {
+/** The Prisma driver adapter for a database URL: node-postgres for `postgres(ql)://`, better-sqlite3 otherwise. */
+export async function createAdapterFactory(databaseUrl: string, options: AdapterOptions = {}): Promise<SqlMigrationAwareDriverAdapterFactory> {
   if (providerOf(databaseUrl) === 'postgresql') {
+    const { PrismaPg } = await importPeer('postgresql', () => import('@prisma/adapter-pg'));
     return new PrismaPg(options.pool ?? { connectionString: databaseUrl });
   }
+  const { PrismaBetterSqlite3 } = await importPeer('sqlite', () => import('@prisma/adapter-better-sqlite3'));
+  return withSqliteBindLimit(new PrismaBetterSqlite3({ url: sqliteUrl(databaseUrl) }));
+}
+
+/** better-sqlite3's URL for a SQLite `DATABASE_URL`, its folder created. */
+export function sqliteUrl(databaseUrl: string): string {
   const file = sqliteFilePath(databaseUrl);
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-  return withSqliteBindLimit(new PrismaBetterSqlite3({ url: `file:${file}` }));
+  return `file:${file}`;
 }
 
 /** SQLite's own limit of bound parameters since 3.32 (better-sqlite3 ships a newer SQLite). */
@@ -28,7 +52,7 @@ const SQLITE_MAX_BIND_VALUES = 32766;
  * Without connection info Prisma assumes SQLite's pre-2020 limit of 999 parameters and splits large
  * `IN` lists and multi-row inserts into many statements; the adapter can state the real limit.
  */
-function withSqliteBindLimit(factory: PrismaBetterSqlite3): SqlMigrationAwareDriverAdapterFactory {
+export function withSqliteBindLimit(factory: SqlMigrationAwareDriverAdapterFactory): SqlMigrationAwareDriverAdapterFactory {
   const describe = <T extends SqlDriverAdapter>(adapter: T): T => {
     adapter.getConnectionInfo ??= () => ({ maxBindValues: SQLITE_MAX_BIND_VALUES, supportsRelationJoins: false });
     return adapter;

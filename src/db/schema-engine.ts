@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import {
   bindMigrationAwareSqlAdapterFactory,
@@ -6,8 +7,8 @@ import {
   type SqlMigrationAwareDriverAdapterFactory,
 } from '@prisma/driver-adapter-utils';
 import type * as WasmEngine from '@prisma/schema-engine-wasm/schema_engine_bg';
-import pg from 'pg';
-import { createAdapterFactory } from './adapters';
+import type { Pool } from 'pg';
+import { createAdapterFactory, importPeer } from './adapters';
 import { providerOf } from './provider';
 
 /*
@@ -27,10 +28,10 @@ let wasmModule: Promise<WasmModule> | undefined;
 
 function loadWasm(): Promise<WasmModule> {
   wasmModule ??= (async () => {
-    const bindings = require('@prisma/schema-engine-wasm/schema_engine_bg') as WasmModule & {
+    const bindings = (await import('@prisma/schema-engine-wasm/schema_engine_bg')) as WasmModule & {
       __wbg_set_wasm(exports: WebAssembly.Exports): void;
     };
-    const wasmPath = join(dirname(require.resolve('@prisma/schema-engine-wasm/schema_engine_bg')), 'schema_engine_bg.wasm');
+    const wasmPath = join(dirname(createRequire(__filename).resolve('@prisma/schema-engine-wasm/schema_engine_bg')), 'schema_engine_bg.wasm');
     const { instance } = await WebAssembly.instantiate(readFileSync(wasmPath), { './schema_engine_bg.js': withUnrefTimers(bindings) });
     bindings.__wbg_set_wasm(instance.exports);
     (instance.exports.__wbindgen_start as () => void)();
@@ -60,19 +61,23 @@ function withUnrefTimers(bindings: WasmModule): Record<string, unknown> {
 
 /**
  * adapter-pg cannot read the `"char"` column type (OID 18) that PostgreSQL's catalogs use, and the
- * engine's introspection reads them: report those columns as text, which is what they hold.
+ * engine's introspection reads them: those columns are reported as text, which is what they hold.
  */
-class CatalogFriendlyPool extends pg.Pool {
-  override query(...args: unknown[]): never {
-    const result = (super.query as (...a: unknown[]) => unknown)(...args);
-    if (result instanceof Promise) {
-      return result.then((value: { fields?: { dataTypeID: number }[] }) => {
-        for (const field of value?.fields ?? []) if (field.dataTypeID === 18) field.dataTypeID = 25;
-        return value;
-      }) as never;
+async function catalogFriendlyPool(connectionString: string): Promise<Pool> {
+  const { default: pg } = await importPeer('postgresql', () => import('pg'));
+  class CatalogFriendlyPool extends pg.Pool {
+    override query(...args: unknown[]): never {
+      const result = (super.query as (...a: unknown[]) => unknown)(...args);
+      if (result instanceof Promise) {
+        return result.then((value: { fields?: { dataTypeID: number }[] }) => {
+          for (const field of value?.fields ?? []) if (field.dataTypeID === 18) field.dataTypeID = 25;
+          return value;
+        }) as never;
+      }
+      return result as never;
     }
-    return result as never;
   }
+  return new CatalogFriendlyPool({ connectionString, max: 2 });
 }
 
 /**
@@ -98,8 +103,14 @@ export interface EngineSession {
 /** Opens the schema engine on a database; `close()` frees it and every connection it opened. */
 export async function openSchemaEngine(databaseUrl: string, schema: { path: string; content: string }): Promise<EngineSession> {
   const wasm = await loadWasm();
-  const pool = providerOf(databaseUrl) === 'postgresql' ? new CatalogFriendlyPool({ connectionString: databaseUrl, max: 2 }) : undefined;
-  const inner = createAdapterFactory(databaseUrl, { pool });
+  const pool = providerOf(databaseUrl) === 'postgresql' ? await catalogFriendlyPool(databaseUrl) : undefined;
+  let inner: SqlMigrationAwareDriverAdapterFactory;
+  try {
+    inner = await createAdapterFactory(databaseUrl, { pool });
+  } catch (error) {
+    await pool?.end();
+    throw error;
+  }
   const opened: SqlDriverAdapter[] = [];
   const track = (adapter: SqlDriverAdapter) => {
     opened.push(adapter);
@@ -135,25 +146,4 @@ export async function openSchemaEngine(databaseUrl: string, schema: { path: stri
       await release();
     },
   };
-}
-
-/** The SQL that turns the database described by `from` (or an empty one) into `to`, without a database on SQLite. */
-export async function diffSchemas(
-  databaseUrl: string,
-  from: { path: string; content: string } | null,
-  to: { path: string; content: string },
-): Promise<string> {
-  const session = await openSchemaEngine(databaseUrl, to);
-  try {
-    const result = await session.engine.diff({
-      from: from ? { tag: 'schemaDatamodel', files: [from] } : { tag: 'empty' },
-      to: { tag: 'schemaDatamodel', files: [to] },
-      script: true,
-      exitCode: null,
-      filters: NO_FILTERS,
-    });
-    return result.stdout ?? '';
-  } finally {
-    await session.close();
-  }
 }

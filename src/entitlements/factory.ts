@@ -1,5 +1,5 @@
-import { resolve } from 'node:path';
 import type { EntitlementsConfig } from '../config';
+import { hostRequire } from '../host-require';
 import type { Logger } from '../logging';
 import { DeployCenterEntitlementsBackend } from './backends/deploycenter';
 import { LocalEntitlementsBackend } from './backends/local';
@@ -14,8 +14,7 @@ export interface BackendContext {
 export type EntitlementsBackendClass = new (parameters: Record<string, unknown>, context: BackendContext) => EntitlementsBackend;
 
 function loadBackendClass(modulePath: string): EntitlementsBackendClass {
-  const specifier = modulePath.startsWith('.') ? resolve(process.cwd(), modulePath) : modulePath;
-  const loaded = require(require.resolve(specifier, { paths: [process.cwd()] })) as Record<string, unknown>;
+  const loaded = hostRequire()(modulePath) as Record<string, unknown>;
   const candidate = loaded.default ?? loaded.EntitlementsBackend ?? Object.values(loaded).find((value) => typeof value === 'function');
   if (typeof candidate !== 'function') {
     throw new Error(`ENTITLEMENTS_BACKEND: ${modulePath} exports no backend class (default export or "EntitlementsBackend")`);

@@ -101,7 +101,7 @@ export class EntitlementsService {
       this.options.onUpstream?.((performance.now() - started) / 1000, false);
       if (error instanceof EntitlementsUnavailableError) throw error;
       this.options.logger.error({ user: userLabel(request.email), err: error }, 'entitlements backend failed');
-      throw new EntitlementsUnavailableError('backend_error', 'the entitlements backend failed');
+      throw new EntitlementsUnavailableError('backend_error', 'the entitlements backend failed', { cause: error });
     }
   }
 

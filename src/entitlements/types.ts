@@ -1,3 +1,5 @@
+import { OidcEntitlementsError } from '../errors';
+
 /**
  * What an entitlements backend answers for a user (DESIGN §4). Keys other than those named here
  * (`can_*` flags and their `*_reason`) are kept as the service sent them.
@@ -31,13 +33,18 @@ export interface EntitlementsBackend {
 
 export type UnavailableReason = 'timeout' | 'connection' | 'http_status' | 'invalid_json' | 'invalid_body' | 'backend_error';
 
-/** No answer could be had (service down, timeout, unusable body) and no stale answer was left to serve. */
-export class EntitlementsUnavailableError extends Error {
+/**
+ * No answer could be had (service down, timeout, unusable body) and no stale answer was left to serve:
+ * code `ERR_ENTITLEMENTS_UNAVAILABLE`. A backend throws it; any other error a backend throws is
+ * reported as this one with `reason: 'backend_error'` and the original as `cause`.
+ */
+export class EntitlementsUnavailableError extends OidcEntitlementsError {
   constructor(
+    /** What failed, as a stable word. */
     readonly reason: UnavailableReason,
     message: string,
+    options?: { cause?: unknown },
   ) {
-    super(message);
-    this.name = 'EntitlementsUnavailableError';
+    super('ERR_ENTITLEMENTS_UNAVAILABLE', message, options);
   }
 }

@@ -19,8 +19,6 @@ export interface AccessEventData {
   correlationId: string;
 }
 
-type Count = Promise<{ count: number }>;
-
 export interface SyncPrismaTransaction {
   mailDomain: {
     findMany(args: { where: { id: { in: string[] } } | { name: { in: string[] } }; select: { id: true; name: true } }): Promise<{ id: string; name: string }[]>;
@@ -30,8 +28,8 @@ export interface SyncPrismaTransaction {
       where: { userId: string };
       select: { id: true; maildomainId: true; role: true; source: true };
     }): Promise<{ id: string; maildomainId: string; role: MailDomainRole; source: AccessSource }[]>;
-    updateMany(args: { where: { id: { in: string[] } }; data: { role: MailDomainRole; source: AccessSource } }): Count;
-    deleteMany(args: { where: { id: { in: string[] } } }): Count;
+    updateMany(args: { where: { id: { in: string[] } }; data: { role: MailDomainRole; source: AccessSource } }): Promise<{ count: number }>;
+    deleteMany(args: { where: { id: { in: string[] } } }): Promise<{ count: number }>;
   };
   $executeRaw(query: TemplateStringsArray, ...values: unknown[]): Promise<number>;
   $executeRawUnsafe(query: string, ...values: unknown[]): Promise<number>;

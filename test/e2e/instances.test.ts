@@ -7,7 +7,7 @@ import { DeployCenterStandIn } from '../support/deploycenter-server';
 import { adminDomainsOf, createDomains } from '../support/fixtures';
 import { freePort } from '../support/net';
 import { startReferenceServer, type ReferenceServer } from '../support/reference-server';
-import { createDevIdp, idpRequestListener, type DemoAccount } from '../../src/server/dev-idp';
+import { createDevIdp, idpRequestListener, type DemoAccount } from '../../src/development/idp';
 
 const USERS: DemoAccount[] = Array.from({ length: 10 }, (_, i) => ({ id: `user${i}`, email: `user${i}@example.fr`, given_name: `User${i}`, family_name: 'Test' }));
 const DOMAINS = Array.from({ length: 8 }, (_, i) => `d${i}.example.fr`);

@@ -89,7 +89,8 @@ describe.each(PROVIDERS_UNDER_TEST)('the resync command on %s', (provider) => {
   it('says how to use it when the arguments are wrong', async () => {
     const run = await resync('--all', '--email', 'x@y.fr');
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('usage: npm run resync');
+    expect(run.stderr).toContain('name the users: one of --all, --email E, --sub S');
+    expect(run.stderr).toContain('oidc-entitlements resync --prisma MODULE');
   });
 });
 
@@ -209,8 +210,8 @@ describe('the resync webhook and the metrics', () => {
     expect([401, 503]).toContain(refused.status);
     expect(await h.whoami(during)).toBeNull();
     // The entitlements cache is bypassed, logged once, while the service itself keeps answering.
-    await h.lib.entitlements.getUserEntitlements({ sub: 'alice', email: ALICE });
-    await h.lib.entitlements.getUserEntitlements({ sub: 'alice', email: ALICE });
+    await h.lib.getEntitlements({ sub: 'alice', email: ALICE });
+    await h.lib.getEntitlements({ sub: 'alice', email: ALICE });
     expect(h.logger.entries.filter((e) => /entitlements cache unreachable/.test(e.message))).toHaveLength(1);
     expect(h.logger.entries.filter((e) => /session store unreachable/.test(e.message))).toHaveLength(1);
 

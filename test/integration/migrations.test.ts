@@ -1,18 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createPrismaClient } from '../../src/db/client';
-import {
-  applyMigrations,
-  currentSchema,
-  diffDatabaseToSchema,
-  MIGRATED_MODELS_PATH,
-  MODELS_PATH,
-  migrationsDir,
-  quoteSqliteJsonDefaults,
-  readMigrations,
-  schemaPath,
-} from '../../src/db/migrations';
+import { createPrismaClient } from '../../server/db';
+import { applyMigrations, migrationsDir, readMigrations } from '../../src/db/migrations';
+import { diffDatabaseToSchema, MIGRATED_MODELS_PATH, MODELS_PATH, quoteSqliteJsonDefaults, repositorySchema, schemaPath } from '../../tools/schemas';
 import { createTestDatabase, PROVIDERS_UNDER_TEST, type TestDatabase } from '../support/databases';
 
 describe('one source of truth for the models', () => {
@@ -21,8 +12,8 @@ describe('one source of truth for the models', () => {
   });
 
   it.each(['sqlite', 'postgresql'] as const)('the generated %s schema is the models, byte for byte (run `npm run db:generate`)', (provider) => {
-    expect(readFileSync(schemaPath(provider), 'utf8')).toBe(currentSchema(provider).content);
-    expect(currentSchema(provider).content.endsWith(readFileSync(MODELS_PATH, 'utf8'))).toBe(true);
+    expect(readFileSync(schemaPath(provider), 'utf8')).toBe(repositorySchema(provider).content);
+    expect(repositorySchema(provider).content.endsWith(readFileSync(MODELS_PATH, 'utf8'))).toBe(true);
   });
 
   it('both providers have the same migrations', () => {

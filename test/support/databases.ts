@@ -3,7 +3,7 @@ import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { createPrismaClient, type AppPrismaClient } from '../../src/db/client';
+import { createPrismaClient, type AppPrismaClient } from '../../server/db';
 import { applyMigrations } from '../../src/db/migrations';
 import type { DatabaseProvider } from '../../src/db/provider';
 import { StatementCounter } from './statement-counter';

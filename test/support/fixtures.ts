@@ -1,4 +1,4 @@
-import type { AppPrismaClient } from '../../src/db/client';
+import type { AppPrismaClient } from '../../server/db';
 import type { Logger } from '../../src/logging';
 
 export interface LogEntry {

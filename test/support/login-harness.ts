@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { loadConfig, type Env } from '../../src/config';
 import { createOidcEntitlements, type OidcEntitlements } from '../../src/oidc-entitlements';
-import { createDevIdp, DEMO_ACCOUNTS, idpRequestListener, type DemoAccount } from '../../src/server/dev-idp';
+import { createDevIdp, DEMO_ACCOUNTS, idpRequestListener, type DemoAccount } from '../../src/development/idp';
 import { authorizeAt, Browser, loginAt, type Page } from './browser';
 import type { TestDatabase } from './databases';
 import { DeployCenterStandIn } from './deploycenter-server';
@@ -75,9 +75,9 @@ export async function startLoginHarness(
   const logger = recordingLogger();
   const lib = createOidcEntitlements({ prisma: db.prisma, config, logger, syncOnLogin });
   const app = express();
-  app.get('/metrics', lib.metrics.handler());
+  app.get('/metrics', lib.metricsHandler());
   app.use(lib.session);
-  app.use('/api/v1.0', lib.router);
+  app.use('/api/v1.0', lib.authRouter, lib.apiRouter);
   app.get('/whoami', (req, res) => {
     res.json({ email: req.user?.email ?? null });
   });

@@ -19,7 +19,7 @@ export async function startReferenceServer(env: Record<string, string> = {}, por
   const dir = mkdtempSync(join(tmpdir(), 'oidc-ent-server-'));
   port ??= await freePort();
   let output = '';
-  const child: ChildProcess = spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'src', 'server', 'main.ts')], {
+  const child: ChildProcess = spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'server', 'main.ts')], {
     cwd: dir,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port), LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -10,11 +10,11 @@ export interface CommandRun {
 }
 
 /**
- * `npm run resync -- <args>` as an operator runs it: a child process on `databaseUrl`, asking the
+ * `oidc-entitlements resync --prisma ./server/prisma.ts <args>` (what `npm run resync` runs) as an operator runs it: a child process on `databaseUrl`, asking the
  * DeployCenter at `deployCenterUrl` (asynchronous, so a stand-in living in this process keeps answering).
  */
 export async function runResyncCommand(args: string[], databaseUrl: string, deployCenterUrl: string, timeoutSeconds = 1): Promise<CommandRun> {
-  const child = spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'src', 'cli', 'resync.ts'), ...args], {
+  const child = spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'src', 'bin', 'main.ts'), 'resync', '--prisma', './server/prisma.ts', ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {

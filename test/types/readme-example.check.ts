@@ -10,7 +10,7 @@ export function readmeExample(): void {
   const app = express();
   app.set('trust proxy', 1);
   app.use(oe.session);
-  app.use('/api/v1.0', oe.router);
+  app.use('/api/v1.0', oe.authRouter);
   app.get('/api/v1.0/things/', oe.requireEntitlement('can_access'), (req, res) => {
     if (!req.user) return res.status(401).json({ detail: 'Authentication required' });
     res.json({ hello: req.user.email });

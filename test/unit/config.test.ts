@@ -1,7 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig, type Env } from '../../src/config';
+import { ConfigError, loadConfig, loadServerConfig, type Env } from '../../src/config';
+import { OidcEntitlementsError } from '../../src/errors';
 
 const DEPLOYCENTER: Env = {
   ENTITLEMENTS_BACKEND: 'deploycenter',
@@ -9,9 +10,10 @@ const DEPLOYCENTER: Env = {
   ENTITLEMENTS_API_KEY: 'top-secret-key',
 };
 
+/** The reference server reads the library's variables and its own: a failure of either shows here. */
 function failure(env: Env): ConfigError {
   try {
-    loadConfig(env);
+    loadServerConfig(env);
   } catch (error) {
     if (error instanceof ConfigError) return error;
     throw error;
@@ -21,7 +23,7 @@ function failure(env: Env): ConfigError {
 
 describe('loadConfig', () => {
   it('applies the defaults of DESIGN §3', () => {
-    const config = loadConfig({});
+    const config = loadServerConfig({});
     expect(config).toMatchObject({
       production: false,
       port: 3000,
@@ -108,6 +110,35 @@ describe('loadConfig', () => {
     const error = failure(env);
     expect(error.message).toContain(expected);
     expect(error.message).not.toContain('\n');
+  });
+
+  it('is an OidcEntitlementsError with the code ERR_CONFIG and the variable', () => {
+    const error = failure({ PORT: 'x' });
+    expect(error).toBeInstanceOf(OidcEntitlementsError);
+    expect(error).toMatchObject({ code: 'ERR_CONFIG', variable: 'PORT', name: 'ConfigError' });
+  });
+
+  it('leaves the server-only variables alone in the library (a host may use them for its own ends)', () => {
+    const config = loadConfig({ DATABASE_URL: 'mysql://x/y', DB_MIGRATE_ON_START: 'maybe', METRICS_PORT: 'x' });
+    expect(config).not.toHaveProperty('databaseUrl');
+    expect(config).not.toHaveProperty('port');
+  });
+
+  it('reads ./.env when called without an argument, the environment winning', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oidc-ent-dotenv-'));
+    writeFileSync(join(dir, '.env'), 'FEATURE_MAILDOMAIN_CREATE=false\nENTITLEMENTS_CACHE_PREFIX=from-file\n');
+    const cwd = process.cwd();
+    const saved = { ...process.env };
+    process.env.ENTITLEMENTS_CACHE_PREFIX = 'from-env';
+    try {
+      process.chdir(dir);
+      const config = loadConfig();
+      expect(config.features.maildomainCreate).toBe(false);
+      expect(config.entitlements.cache.prefix).toBe('from-env');
+    } finally {
+      process.chdir(cwd);
+      process.env = saved;
+    }
   });
 
   it('never puts a secret in an error', () => {

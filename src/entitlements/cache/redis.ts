@@ -1,4 +1,5 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { createRedisClient } from '../../redis';
 import { decodeCachedEntitlements, type CachedEntitlements, type EntitlementsCacheStore } from './store';
 
 /**
@@ -9,9 +10,7 @@ export class RedisCacheStore implements EntitlementsCacheStore {
   readonly client: Redis;
 
   constructor(redisUrl: string) {
-    this.client = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 1000 });
-    // Connection errors surface on the commands that fail; without a listener ioredis would print them.
-    this.client.on('error', () => undefined);
+    this.client = createRedisClient(redisUrl);
   }
 
   async ready(): Promise<void> {

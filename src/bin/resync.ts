@@ -1,23 +1,32 @@
-import 'dotenv/config';
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { SingleBar, Presets } from 'cli-progress';
-import { ConfigError, loadConfig } from '../config';
-import { createPrismaClient, type AppPrismaClient } from '../db/client';
-import { createEntitlementsService } from '../entitlements/create';
-import { createLogger } from '../logging';
-import { AdminRoleSync, type SyncOutcome } from '../sync/admin-sync';
-import { mapConcurrently, resyncUser } from '../sync/resync';
 import type { UserRecord } from '../auth/prisma-types';
 import { usersBy } from '../auth/users';
+import { loadConfig } from '../config';
+import { createEntitlementsService } from '../entitlements/create';
+import { createLogger } from '../logging';
+import type { OidcEntitlementsPrisma } from '../oidc-entitlements';
+import { AdminRoleSync, type SyncOutcome } from '../sync/admin-sync';
+import { mapConcurrently, resyncUser } from '../sync/resync';
+import { ProgressBar } from './progress';
 
 /*
- * `npm run resync -- [--all | --email E | --sub S] [--dry-run] [--concurrency N]`: the sync without a
- * login, for users who no longer log in. Each user is its own transaction, so an interrupted run
- * leaves every user either synced or untouched, and running it again is safe.
+ * `oidc-entitlements resync`: the sync without a login, for users who no longer log in. Each user is
+ * its own transaction, so an interrupted run leaves every user either synced or untouched, and running
+ * it again is safe.
  */
 
-const USAGE = 'usage: npm run resync -- (--all | --email E | --sub S) [--dry-run] [--concurrency N]';
+export const RESYNC_HELP = `oidc-entitlements resync --prisma MODULE (--all | --email E | --sub S) [--dry-run] [--concurrency N]
+
+Re-syncs the ADMIN rows of every user (--all), or of the users with an email or a sub, from a forced
+refresh of their entitlements, without a login. Reads the configuration from the environment (and
+./.env). MODULE is your app's module that exports its PrismaClient (as \`prisma\` or as the default
+export), e.g. ./dist/db.js. A progress bar on a terminal, a line per user otherwise, a summary at the
+end; exit code 1 when a user could not be synced (run it again later), 2 on a usage or setup error.`;
+
 const PAGE = 500;
+const FAILURES: SyncOutcome[] = ['unavailable', 'failed'];
 
 interface Totals {
   users: number;
@@ -27,12 +36,14 @@ interface Totals {
   outcomes: Partial<Record<SyncOutcome, number>>;
 }
 
-const FAILURES: SyncOutcome[] = ['unavailable', 'failed'];
+/** A usage mistake: printed with the command's help, exit code 2. */
+export class UsageError extends Error {}
 
 function parseOptions(argv: string[]) {
   const { values } = parseArgs({
     args: argv,
     options: {
+      prisma: { type: 'string' },
       all: { type: 'boolean', default: false },
       email: { type: 'string' },
       sub: { type: 'string' },
@@ -42,14 +53,25 @@ function parseOptions(argv: string[]) {
     strict: true,
   });
   const targets = [values.all, values.email !== undefined, values.sub !== undefined].filter(Boolean).length;
-  if (targets !== 1) throw new Error(USAGE);
+  if (targets !== 1) throw new UsageError('name the users: one of --all, --email E, --sub S');
+  if (!values.prisma) throw new UsageError('--prisma MODULE is required: the module of your app that exports its PrismaClient');
   const concurrency = Number(values.concurrency);
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) throw new Error('--concurrency must be a whole number from 1 to 256');
-  return { all: values.all, email: values.email, sub: values.sub, dryRun: values['dry-run'], concurrency };
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) throw new UsageError('--concurrency must be a whole number from 1 to 256');
+  return { prismaModule: values.prisma, all: values.all, email: values.email, sub: values.sub, dryRun: values['dry-run'], concurrency };
+}
+
+/** The host's PrismaClient, from the module it names (ESM or CommonJS; `prisma` or default export). */
+async function importPrisma(modulePath: string): Promise<OidcEntitlementsPrisma & { $disconnect?: () => Promise<void> }> {
+  const url = pathToFileURL(isAbsolute(modulePath) ? modulePath : resolve(process.cwd(), modulePath)).href;
+  const loaded = (await import(url)) as { prisma?: unknown; default?: { prisma?: unknown } | unknown };
+  const candidates = [loaded.prisma, (loaded.default as { prisma?: unknown } | undefined)?.prisma, loaded.default];
+  const client = candidates.find((value) => typeof (value as { $transaction?: unknown } | undefined)?.$transaction === 'function');
+  if (!client) throw new UsageError(`${modulePath} exports no PrismaClient (export it as \`prisma\` or as the default export)`);
+  return client as OidcEntitlementsPrisma;
 }
 
 /** Users page by page (ordered by id), so memory stays flat however many there are. */
-async function* allUsers(prisma: AppPrismaClient): AsyncGenerator<UserRecord[]> {
+async function* allUsers(prisma: OidcEntitlementsPrisma): AsyncGenerator<UserRecord[]> {
   let cursor: string | undefined;
   for (;;) {
     const page = await prisma.user.findMany({ orderBy: { id: 'asc' }, take: PAGE, ...(cursor && { cursor: { id: cursor }, skip: 1 }) });
@@ -71,19 +93,18 @@ function summary(totals: Totals, dryRun: boolean): string {
   return rows.map(([label, count]) => `${label.padEnd(width)}  ${String(count).padStart(7)}`).join('\n');
 }
 
-async function main(): Promise<number> {
-  const options = parseOptions(process.argv.slice(2));
+/** `oidc-entitlements resync …`: returns the exit code. */
+export async function resyncCommand(argv: string[]): Promise<number> {
+  const options = parseOptions(argv);
   const config = loadConfig();
+  const prisma = await importPrisma(options.prismaModule);
   // The run's own lines go to stdout; the library's logs to stderr, warnings and errors only.
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn' }, 2);
-  const prisma = createPrismaClient(config.databaseUrl);
   const entitlements = createEntitlementsService({ config, logger });
   const adminSync = new AdminRoleSync({ prisma, logger, options: { ...config.entitlements.sync, dryRun: options.dryRun || config.entitlements.sync.dryRun } });
   const totals: Totals = { users: 0, granted: 0, upgraded: 0, revoked: 0, outcomes: {} };
-    const total = options.all ? await prisma.user.count() : undefined;
   // A dry run prints its diff line by line: no bar over it.
-  const bar = process.stdout.isTTY === true && !options.dryRun ? new SingleBar({ format: 'resync [{bar}] {value}/{total} users  {eta_formatted} left', hideCursor: true }, Presets.shades_classic) : undefined;
-  bar?.start(total ?? 0, 0);
+  const bar = process.stdout.isTTY === true && !options.dryRun ? new ProgressBar(options.all ? await prisma.user.count() : 0) : undefined;
   let interrupted = false;
   process.once('SIGINT', () => {
     interrupted = true;
@@ -108,27 +129,22 @@ async function main(): Promise<number> {
     });
   };
 
-  if (options.all) {
-    for await (const page of allUsers(prisma)) {
-      if (interrupted) break;
-      await run(page);
+  try {
+    if (options.all) {
+      for await (const page of allUsers(prisma)) {
+        if (interrupted) break;
+        await run(page);
+      }
+    } else {
+      await run(await (options.sub !== undefined ? usersBy(prisma, 'sub', options.sub) : usersBy(prisma, 'email', options.email!)));
     }
-  } else {
-    await run(await (options.sub !== undefined ? usersBy(prisma, 'sub', options.sub) : usersBy(prisma, 'email', options.email!)));
+  } finally {
+    bar?.stop();
+    await entitlements.close();
+    await prisma.$disconnect?.();
   }
-  bar?.stop();
   console.log(`\n${interrupted ? 'interrupted: ' : ''}${options.dryRun ? 'dry run, nothing written' : 'resync done'}\n${summary(totals, options.dryRun)}`);
-  await entitlements.close();
-  await prisma.$disconnect();
   const failed = FAILURES.reduce((count, outcome) => count + (totals.outcomes[outcome] ?? 0), 0);
   if (failed > 0) console.error(`${failed} user(s) could not be synced: their rows are untouched; run again later`);
   return failed > 0 || interrupted ? 1 : 0;
 }
-
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(`resync: ${error instanceof ConfigError || error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
-    process.exit(2);
-  },
-);

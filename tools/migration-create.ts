@@ -1,4 +1,4 @@
-import { createMigration } from '../db/migrations';
+import { createMigration } from './schemas';
 
 /*
  * `npm run db:migration:create -- <name>`: the next migration of both providers, from the change to

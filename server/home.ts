@@ -1,9 +1,8 @@
 import type { RequestHandler } from 'express';
-import type { AppPrismaClient } from '../db/client';
-import type { EntitlementsService } from '../entitlements/service';
-import { EntitlementsUnavailableError, type Entitlements } from '../entitlements/types';
-import { escapeHtml as e } from '../http/errors';
-import type { DemoAccount } from './dev-idp';
+import type { AppPrismaClient } from './db';
+import { EntitlementsUnavailableError, type Entitlements, type OidcEntitlements } from '../src/index';
+import { escapeHtml as e } from '../src/http/errors';
+import type { DemoAccount } from '../src/development/idp';
 
 const STYLE = `body{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;color:#1e1e1e}
 h1{font-size:1.5rem}table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.35rem;text-align:left}
@@ -22,13 +21,13 @@ function entitlementsTable(answer: Entitlements): string {
 
 export interface HomePageDeps {
   prisma: AppPrismaClient;
-  entitlements: EntitlementsService;
+  getEntitlements: OidcEntitlements['getEntitlements'];
   /** Shown to anonymous visitors of the development setup. */
   demoAccounts?: DemoAccount[];
 }
 
 /** The reference server's page: who is logged in, their entitlements and the domains they administer. */
-export function homePage({ prisma, entitlements, demoAccounts }: HomePageDeps): RequestHandler {
+export function homePage({ prisma, getEntitlements, demoAccounts }: HomePageDeps): RequestHandler {
   return async (req, res) => {
     const user = req.user;
     if (!user) {
@@ -40,7 +39,7 @@ export function homePage({ prisma, entitlements, demoAccounts }: HomePageDeps): 
     }
     let answer: string;
     try {
-      answer = entitlementsTable(await entitlements.getUserEntitlements({ sub: user.sub ?? '', email: user.email }));
+      answer = entitlementsTable(await getEntitlements({ sub: user.sub ?? '', email: user.email }));
     } catch (error) {
       if (!(error instanceof EntitlementsUnavailableError)) throw error;
       answer = '<p>The entitlements service is unavailable.</p>';

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { PROVIDERS, schemaPath, writeSchemas } from '../src/db/migrations';
+import { PROVIDERS } from '../src/db/migrations';
+import { schemaPath, writeSchemas } from './schemas';
 
 /*
  * Install-time step (npm's `prepare`): renders each provider's schema from prisma/models.prisma and

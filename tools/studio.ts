@@ -1,13 +1,14 @@
-import 'dotenv/config';
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
-import { DEFAULT_DATABASE_URL, providerOf, sqliteFilePath } from '../db/provider';
+import { loadDotEnv } from '../src/config';
+import { DEFAULT_DATABASE_URL, providerOf, sqliteFilePath } from '../src/db/provider';
 
 /**
  * `npm run studio`: Prisma Studio on DATABASE_URL. Studio needs an absolute `file:///` URL for SQLite,
  * and must not open a browser on a server. Port 5555 unless given; extra arguments are passed on
  * (e.g. `npm run studio -- --port 5556`).
  */
+loadDotEnv();
 const databaseUrl = process.env.DATABASE_URL?.trim() || DEFAULT_DATABASE_URL;
 const provider = providerOf(databaseUrl);
 const url = provider === 'sqlite' ? `file://${resolve(sqliteFilePath(databaseUrl))}` : databaseUrl;

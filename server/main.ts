@@ -1,16 +1,15 @@
-import 'dotenv/config';
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import express from 'express';
-import { ConfigError, loadConfig, type Config, type Env } from '../config';
-import { createPrismaClient, type AppPrismaClient } from '../db/client';
-import { applyMigrations } from '../db/migrations';
-import { createLogger } from '../logging';
-import { createOidcEntitlements } from '../oidc-entitlements';
-import { normalizeDomainName } from '../sync/domain-names';
+import { ConfigError, loadDotEnv, loadServerConfig, type Env, type ServerConfig } from '../src/config';
+import { createPrismaClient, type AppPrismaClient } from './db';
+import { applyMigrations } from '../src/db/migrations';
+import { createLogger } from '../src/logging';
+import { createOidcEntitlements } from '../src/index';
+import { normalizeDomainName } from '../src/sync/domain-names';
 import { createReferenceApp, DEV_DEPLOYCENTER_PATH, DEV_IDP_PATH, type DevelopmentParts } from './app';
 import { ensureEntitlementsFile, readEntitlementsFile } from './dev-deploycenter';
-import { createDevIdp, DEMO_ACCOUNTS } from './dev-idp';
+import { createDevIdp, DEMO_ACCOUNTS } from '../src/development/idp';
 
 /** The development entitlements, edited by hand while the server runs. */
 const DEV_ENTITLEMENTS_FILE = 'data/dev-entitlements.json';
@@ -19,7 +18,7 @@ const DEMO_DOMAINS = ['alice.example.fr', 'shared.example.fr', 'bob.example.fr',
 const DEV_CLIENT_ID = 'oidc-entitlements-dev';
 
 interface Setup {
-  config: Config;
+  config: ServerConfig;
   dev?: { clientSecret: string; deployCenterKey?: string };
 }
 
@@ -28,7 +27,7 @@ interface Setup {
  * ENTITLEMENTS_BACKEND is set — the embedded DeployCenter endpoint behind the real deploycenter backend.
  */
 function setUp(env: Env): Setup {
-  const config = loadConfig(env);
+  const config = loadServerConfig(env);
   if (config.oidc.issuer) return { config };
   const origin = `http://localhost:${config.port}`;
   const clientSecret = randomBytes(24).toString('hex');
@@ -53,7 +52,7 @@ function setUp(env: Env): Setup {
       ENTITLEMENTS_API_KEY_FILE: '',
     });
   }
-  return { config: loadConfig({ ...env, ...overrides }), dev: { clientSecret, deployCenterKey } };
+  return { config: loadServerConfig({ ...env, ...overrides }), dev: { clientSecret, deployCenterKey } };
 }
 
 async function seedDemoDomains(prisma: AppPrismaClient): Promise<string[]> {
@@ -80,6 +79,7 @@ async function listen(app: express.Express, port: number): Promise<Server> {
 async function main(): Promise<void> {
   let setup: Setup;
   try {
+    loadDotEnv();
     setup = setUp(process.env);
   } catch (error) {
     if (error instanceof ConfigError) {
@@ -123,7 +123,7 @@ async function main(): Promise<void> {
   let metricsServer: Server | undefined;
   if (config.metricsPort !== undefined) {
     const metricsApp = express();
-    metricsApp.get('/metrics', lib.metrics.handler());
+    metricsApp.get('/metrics', lib.metricsHandler());
     metricsServer = await listen(metricsApp, config.metricsPort);
   }
 

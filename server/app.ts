@@ -1,11 +1,11 @@
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import type Provider from 'oidc-provider';
-import type { AppPrismaClient } from '../db/client';
-import { sendError } from '../http/errors';
-import type { Logger } from '../logging';
-import type { OidcEntitlements } from '../oidc-entitlements';
+import type { AppPrismaClient } from './db';
+import { sendError } from '../src/http/errors';
+import type { Logger } from '../src/logging';
+import type { OidcEntitlements } from '../src/index';
 import { devDeployCenterRouter } from './dev-deploycenter';
-import { idpRequestListener, type DemoAccount } from './dev-idp';
+import { idpRequestListener, type DemoAccount } from '../src/development/idp';
 import { homePage } from './home';
 
 export const DEV_IDP_PATH = '/dev-idp';
@@ -30,14 +30,14 @@ export interface ReferenceAppOptions {
 export function createReferenceApp({ lib, prisma, logger, development, serveMetrics = true }: ReferenceAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
-  if (serveMetrics) app.get('/metrics', lib.metrics.handler());
+  if (serveMetrics) app.get('/metrics', lib.metricsHandler());
   if (development) {
     app.use(DEV_IDP_PATH, idpRequestListener(development.idp));
     if (development.deployCenter) app.use(DEV_DEPLOYCENTER_PATH, devDeployCenterRouter(development.deployCenter));
   }
   app.use(lib.session);
-  app.use('/api/v1.0', lib.router);
-  app.get('/', homePage({ prisma, entitlements: lib.entitlements, demoAccounts: development?.accounts }));
+  app.use('/api/v1.0', lib.authRouter, lib.apiRouter);
+  app.get('/', homePage({ prisma, getEntitlements: lib.getEntitlements, demoAccounts: development?.accounts }));
   app.use((req, res) => sendError(req, res, 404, 'Not found'));
   const onError: ErrorRequestHandler = (error: unknown, req, res, _next) => {
     const status = (error as { status?: number; statusCode?: number }).status ?? (error as { statusCode?: number }).statusCode;
