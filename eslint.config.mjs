@@ -16,7 +16,17 @@ export default tseslint.config(
     // The library never reaches into the reference server, the tooling or a generated client.
     files: ['src/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/server/*', '**/tools/*', '**/generated/*', '**/test/*', '**/bench/*'], message: 'the library (src/) ships alone: no import from outside src/' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/server/*', '**/tools/*', '**/generated/*', '**/test/*', '**/bench/*'],
+              message: 'the library (src/) ships alone: no import from outside src/',
+            },
+          ],
+        },
+      ],
       '@typescript-eslint/no-require-imports': 'error',
     },
   },

@@ -37,7 +37,12 @@ async function benchResync(): Promise<string[]> {
   await createDomains(db.prisma, pool);
   const users = Array.from({ length: USERS }, (_, i) => ({ sub: `bench-${i}`, email: `u${i}@bench.example` }));
   for (let i = 0; i < users.length; i += 2000) await db.prisma.user.createMany({ data: users.slice(i, i + 2000) });
-  users.forEach((user, i) => dc.entitlementsByEmail.set(user.email, { can_access: true, can_admin_maildomains: Array.from({ length: 10 }, (_, d) => pool[(i * 7 + d * 97) % pool.length]) }));
+  users.forEach((user, i) =>
+    dc.entitlementsByEmail.set(user.email, {
+      can_access: true,
+      can_admin_maildomains: Array.from({ length: 10 }, (_, d) => pool[(i * 7 + d * 97) % pool.length]),
+    }),
+  );
   const rows: string[] = [];
   for (const concurrency of CONCURRENCIES) {
     await db.prisma.accessEvent.deleteMany();
@@ -57,7 +62,12 @@ async function benchLogins(): Promise<string> {
   const dc = await new DeployCenterStandIn().start();
   const domains = Array.from({ length: 10 }, (_, i) => `l${i}.bench.example`);
   await createDomains(db.prisma, domains);
-  const accounts: DemoAccount[] = Array.from({ length: 50 }, (_, i) => ({ id: `login${i}`, email: `login${i}@bench.example`, given_name: 'L', family_name: `${i}` }));
+  const accounts: DemoAccount[] = Array.from({ length: 50 }, (_, i) => ({
+    id: `login${i}`,
+    email: `login${i}@bench.example`,
+    given_name: 'L',
+    family_name: `${i}`,
+  }));
   for (const account of accounts) dc.entitlementsByEmail.set(account.email, { can_access: true, can_admin_maildomains: domains });
   const idp = createServer();
   await new Promise<void>((resolve) => idp.listen(0, '127.0.0.1', resolve));
@@ -66,7 +76,9 @@ async function benchLogins(): Promise<string> {
   const secret = randomBytes(12).toString('hex');
   const provider = await createDevIdp({
     issuer,
-    clients: [{ client_id: 'bench', client_secret: secret, redirect_uris: ports.map((p) => `http://localhost:${p}/api/v1.0/callback/`), post_logout_redirect_uris: [] }],
+    clients: [
+      { client_id: 'bench', client_secret: secret, redirect_uris: ports.map((p) => `http://localhost:${p}/api/v1.0/callback/`), post_logout_redirect_uris: [] },
+    ],
     accounts,
   });
   idp.on('request', idpRequestListener(provider));
@@ -84,14 +96,24 @@ async function benchLogins(): Promise<string> {
     ENTITLEMENTS_API_KEY: 'k',
     ENTITLEMENTS_CACHE_PREFIX: `bench-${secret}`,
   };
-  const servers = await Promise.all(ports.map((port) => startReferenceServer({ ...env, PORT: String(port), OIDC_REDIRECT_URI: `http://localhost:${port}/api/v1.0/callback/` }, port)));
+  const servers = await Promise.all(
+    ports.map((port) => startReferenceServer({ ...env, PORT: String(port), OIDC_REDIRECT_URI: `http://localhost:${port}/api/v1.0/callback/` }, port)),
+  );
   const login = async (index: number) => {
     const final = await loginAt(new Browser(), servers[index % 2]!.url, accounts[index % accounts.length]!.id);
     if (final.status !== 200) throw new Error(`login ${index} ended on ${final.status}`);
   };
-  await mapConcurrently(Array.from({ length: 20 }, (_, i) => i), 4, login);
+  await mapConcurrently(
+    Array.from({ length: 20 }, (_, i) => i),
+    4,
+    login,
+  );
   const started = performance.now();
-  await mapConcurrently(Array.from({ length: LOGINS }, (_, i) => i), 8, login);
+  await mapConcurrently(
+    Array.from({ length: LOGINS }, (_, i) => i),
+    8,
+    login,
+  );
   const seconds = (performance.now() - started) / 1000;
   await Promise.all(servers.map((server) => server.stop()));
   idp.closeAllConnections();

@@ -55,7 +55,9 @@ export function devDeployCenterRouter({ file, apiKey }: { file: string; apiKey: 
       res.status(500).json({ detail: `${file} is not a valid entitlements file: ${(error as Error).message.split('\n')[0]}` });
       return;
     }
-    const email = String(req.query.account_email ?? '').trim().toLowerCase();
+    const email = String(req.query.account_email ?? '')
+      .trim()
+      .toLowerCase();
     res.json({
       organization: { name: 'Development organisation', siret: req.query.siret ?? null },
       operator: { name: 'Development operator' },

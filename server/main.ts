@@ -106,7 +106,9 @@ async function main(): Promise<void> {
       accounts: DEMO_ACCOUNTS,
       idp: await createDevIdp({
         issuer: config.oidc.issuer!,
-        clients: [{ client_id: DEV_CLIENT_ID, client_secret: dev.clientSecret, redirect_uris: [config.oidc.redirectUri], post_logout_redirect_uris: [postLogout] }],
+        clients: [
+          { client_id: DEV_CLIENT_ID, client_secret: dev.clientSecret, redirect_uris: [config.oidc.redirectUri], post_logout_redirect_uris: [postLogout] },
+        ],
         accounts: DEMO_ACCOUNTS,
       }),
     };

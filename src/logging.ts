@@ -13,5 +13,10 @@ export function createLogger(options: pino.LoggerOptions = {}, fd?: number): pin
 export function userLabel(email: string | null | undefined): string {
   const at = email?.lastIndexOf('@') ?? -1;
   if (!email || at < 0) return 'user@unknown';
-  return `user@${email.slice(at + 1).trim().toLowerCase() || 'unknown'}`;
+  return `user@${
+    email
+      .slice(at + 1)
+      .trim()
+      .toLowerCase() || 'unknown'
+  }`;
 }

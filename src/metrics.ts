@@ -22,8 +22,18 @@ export class EntitlementsMetrics {
     this.registry = registry;
     const registers = [registry];
     this.syncs = new Counter({ name: 'oidc_entitlements_syncs_total', help: 'Admin-role syncs by outcome', labelNames: ['outcome'], registers });
-    this.changes = new Counter({ name: 'oidc_entitlements_access_changes_total', help: 'ADMIN rows granted, upgraded or revoked by syncs', labelNames: ['change'], registers });
-    this.fetches = new Counter({ name: 'oidc_entitlements_fetches_total', help: 'Entitlements requests by how they were answered', labelNames: ['result'], registers });
+    this.changes = new Counter({
+      name: 'oidc_entitlements_access_changes_total',
+      help: 'ADMIN rows granted, upgraded or revoked by syncs',
+      labelNames: ['change'],
+      registers,
+    });
+    this.fetches = new Counter({
+      name: 'oidc_entitlements_fetches_total',
+      help: 'Entitlements requests by how they were answered',
+      labelNames: ['result'],
+      registers,
+    });
     this.logins = new Counter({ name: 'oidc_entitlements_logins_total', help: 'Logins by result', labelNames: ['result'], registers });
     this.syncDuration = new Histogram({
       name: 'oidc_entitlements_sync_duration_seconds',

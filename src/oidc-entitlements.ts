@@ -25,6 +25,7 @@ declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace -- Express's own way to type `req.user`
   namespace Express {
     /** `req.user` once logged in: the `users` row. */
+    // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- declaration merging with Passport's `Express.User`
     interface User extends UserRecord {}
   }
 }

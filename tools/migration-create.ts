@@ -9,8 +9,7 @@ async function main(): Promise<void> {
   const name = process.argv.slice(2).join(' ');
   if (!name.trim()) throw new Error('usage: npm run db:migration:create -- <name>');
   const envUrl = process.env.DATABASE_URL ?? '';
-  const postgresUrl =
-    process.env.MIGRATION_POSTGRES_URL ?? (/^postgres(ql)?:\/\//.test(envUrl) ? envUrl : 'postgresql://postgres@127.0.0.1:5432/test');
+  const postgresUrl = process.env.MIGRATION_POSTGRES_URL ?? (/^postgres(ql)?:\/\//.test(envUrl) ? envUrl : 'postgresql://postgres@127.0.0.1:5432/test');
   const created = await createMigration(name, { sqlite: 'file::memory:', postgresql: postgresUrl });
   if (created.length === 0) console.log('prisma/models.prisma has not changed since the last migration: nothing to create');
   for (const { provider, directory } of created) console.log(`${provider}: ${directory}`);

@@ -70,11 +70,7 @@ export function quoteSqliteJsonDefaults(sql: string): string {
 }
 
 /** The SQL that turns the database described by `from` (or an empty one) into `to`, without a database on SQLite. */
-export async function diffSchemas(
-  databaseUrl: string,
-  from: { path: string; content: string } | null,
-  to: { path: string; content: string },
-): Promise<string> {
+export async function diffSchemas(databaseUrl: string, from: { path: string; content: string } | null, to: { path: string; content: string }): Promise<string> {
   const session = await openSchemaEngine(databaseUrl, to);
   try {
     const result = await session.engine.diff({
@@ -105,7 +101,11 @@ export interface CreatedMigration {
  * models.prisma as migrated. Returns nothing when the models have not changed.
  */
 export async function createMigration(name: string, databaseUrls: Record<DatabaseProvider, string>, now = new Date()): Promise<CreatedMigration[]> {
-  const slug = name.trim().toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '');
+  const slug = name
+    .trim()
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_|_$/g, '');
   if (!slug) throw new Error('a migration needs a name made of letters or digits');
   const models = readFileSync(MODELS_PATH, 'utf8');
   const migrated = existsSync(MIGRATED_MODELS_PATH) ? readFileSync(MIGRATED_MODELS_PATH, 'utf8') : null;

@@ -14,10 +14,9 @@ const provider = providerOf(databaseUrl);
 const url = provider === 'sqlite' ? `file://${resolve(sqliteFilePath(databaseUrl))}` : databaseUrl;
 const extra = process.argv.slice(2);
 const port = extra.some((arg) => /^(-p|--port)(=|$)/.test(arg)) ? [] : ['--port', '5555'];
-const child = spawn(
-  process.execPath,
-  [require.resolve('prisma/build/index.js'), 'studio', '--browser', 'none', '--url', url, ...port, ...extra],
-  { stdio: 'inherit', env: { ...process.env, PRISMA_HIDE_UPDATE_MESSAGE: '1' } },
-);
+const child = spawn(process.execPath, [require.resolve('prisma/build/index.js'), 'studio', '--browser', 'none', '--url', url, ...port, ...extra], {
+  stdio: 'inherit',
+  env: { ...process.env, PRISMA_HIDE_UPDATE_MESSAGE: '1' },
+});
 child.on('exit', (code) => process.exit(code ?? 0));
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));

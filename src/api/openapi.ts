@@ -31,11 +31,21 @@ interface Operation {
 }
 
 const ERR = (description: string) => ({ description, body: 'Error' as const });
-const SESSION_ERRORS = { 401: ERR('Not logged in'), 403: ERR('Access denied by entitlements policy, or not allowed'), 503: ERR('Entitlements service unavailable') };
+const SESSION_ERRORS = {
+  401: ERR('Not logged in'),
+  403: ERR('Access denied by entitlements policy, or not allowed'),
+  503: ERR('Entitlements service unavailable'),
+};
 
 /** DESIGN §7, route by route: the single description the document and the tests read. */
 export const OPERATIONS: Record<string, Record<string, Operation>> = {
-  '/users/me/': { get: { summary: 'The logged-in user and their abilities', auth: 'session', responses: { 200: { description: 'The user', body: 'UserMe' }, ...SESSION_ERRORS } } },
+  '/users/me/': {
+    get: {
+      summary: 'The logged-in user and their abilities',
+      auth: 'session',
+      responses: { 200: { description: 'The user', body: 'UserMe' }, ...SESSION_ERRORS },
+    },
+  },
   '/entitlements/': {
     get: {
       summary: "Every can_* of the user's current entitlements",
@@ -71,7 +81,11 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
     },
   },
   '/maildomains/': {
-    get: { summary: 'The mail domains the user administers (all for superusers)', auth: 'session', responses: { 200: { description: 'The domains', body: 'MailDomainList' }, ...SESSION_ERRORS } },
+    get: {
+      summary: 'The mail domains the user administers (all for superusers)',
+      auth: 'session',
+      responses: { 200: { description: 'The domains', body: 'MailDomainList' }, ...SESSION_ERRORS },
+    },
     post: {
       summary: 'Create a mail domain (superusers; FEATURE_MAILDOMAIN_CREATE)',
       auth: 'session',
@@ -89,7 +103,12 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
       summary: 'Grant an access (source MANUAL, audited; FEATURE_MAILDOMAIN_MANAGE_ACCESSES)',
       auth: 'session',
       request: 'AccessRequest',
-      responses: { 201: { description: 'The new access', body: 'MailDomainAccess' }, 400: ERR('Invalid body, unknown user or existing access'), 404: ERR('No such domain'), ...SESSION_ERRORS },
+      responses: {
+        201: { description: 'The new access', body: 'MailDomainAccess' },
+        400: ERR('Invalid body, unknown user or existing access'),
+        404: ERR('No such domain'),
+        ...SESSION_ERRORS,
+      },
     },
   },
   '/maildomains/{id}/accesses/{accessId}/': {

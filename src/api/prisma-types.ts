@@ -47,7 +47,9 @@ export interface ApiPrismaTransaction {
   };
   mailDomainAccess: {
     count(args: { where: { userId: string } }): Promise<number>;
-    findFirst(args: { where: { userId: string; maildomainId: string; role?: MailDomainRole } | { id: string; maildomainId: string } }): Promise<AccessRow | null>;
+    findFirst(args: {
+      where: { userId: string; maildomainId: string; role?: MailDomainRole } | { id: string; maildomainId: string };
+    }): Promise<AccessRow | null>;
     findMany(args: { where: { maildomainId: string }; include: { user: true }; orderBy: { createdAt: 'asc' } }): Promise<(AccessRow & { user: AccessUser })[]>;
     create(args: {
       data: { userId: string; maildomainId: string; role: MailDomainRole; source: AccessSource };

@@ -2,13 +2,7 @@ import { OidcEntitlementsError } from '../errors';
 
 /** Why a login was refused. */
 export type LoginRefusal =
-  | 'missing_sub'
-  | 'missing_essential_claims'
-  | 'ambiguous_email'
-  | 'email_already_associated'
-  | 'user_disabled'
-  | 'user_unknown'
-  | 'entitlements_unavailable';
+  'missing_sub' | 'missing_essential_claims' | 'ambiguous_email' | 'email_already_associated' | 'user_disabled' | 'user_unknown' | 'entitlements_unavailable';
 
 /**
  * A login refused by the user rules (or by `ENTITLEMENTS_SYNC_ON_UNAVAILABLE=deny`), code

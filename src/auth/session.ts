@@ -42,7 +42,17 @@ export function createSessionStore({ redisUrl, prefix, prisma, logger }: Session
  * When the store fails (Redis down), the request goes on without a session — anonymous, so the API
  * answers 401 and a login 503 — instead of failing: sessions fail closed, never in a storm of 500s.
  */
-export function sessionMiddleware({ secret, production, store, logger }: { secret: string; production: boolean; store: Store; logger: Logger }): RequestHandler {
+export function sessionMiddleware({
+  secret,
+  production,
+  store,
+  logger,
+}: {
+  secret: string;
+  production: boolean;
+  store: Store;
+  logger: Logger;
+}): RequestHandler {
   const handler = session({
     name: SESSION_COOKIE,
     secret,

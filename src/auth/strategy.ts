@@ -45,16 +45,19 @@ export class OidcLoginStrategy extends Strategy {
     config: OidcClientConfig,
     verifier: LoginVerifier,
   ) {
-    super({ config: oidc, name: STRATEGY_NAME, scope: config.scopes.join(' '), callbackURL: config.redirectUri, sessionKey: 'oidc:authorization' }, (tokens, done) => {
-      this.verify(tokens, verifier).then(
-        (user) => done(null, user),
-        (error: unknown) => {
-          if (!(error instanceof LoginRefusedError)) return done(error);
-          const info: LoginRefusalInfo = { message: error.message, refusal: error.refusal };
-          done(null, false, info);
-        },
-      );
-    });
+    super(
+      { config: oidc, name: STRATEGY_NAME, scope: config.scopes.join(' '), callbackURL: config.redirectUri, sessionKey: 'oidc:authorization' },
+      (tokens, done) => {
+        this.verify(tokens, verifier).then(
+          (user) => done(null, user),
+          (error: unknown) => {
+            if (!(error instanceof LoginRefusedError)) return done(error);
+            const info: LoginRefusalInfo = { message: error.message, refusal: error.refusal };
+            done(null, false, info);
+          },
+        );
+      },
+    );
   }
 
   /**

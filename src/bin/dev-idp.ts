@@ -48,7 +48,7 @@ export async function devIdpCommand(argv: string[]): Promise<number> {
     });
   } catch (error) {
     if (!['ERR_MODULE_NOT_FOUND', 'MODULE_NOT_FOUND'].includes((error as { code?: string }).code ?? '')) throw error;
-    throw new Error('the development IdP needs oidc-provider, which is not installed: npm install --save-dev oidc-provider@9');
+    throw new Error('the development IdP needs oidc-provider, which is not installed: npm install --save-dev oidc-provider@9', { cause: error });
   }
   const server = createServer(idpRequestListener(provider));
   await new Promise<void>((resolve, reject) => {

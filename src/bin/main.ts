@@ -58,7 +58,8 @@ async function main(argv: string[]): Promise<number> {
       console.error(`oidc-entitlements ${name}: ${(error as Error).message}\n\n${command.help}`);
       return 2;
     }
-    const message = error instanceof ConfigError ? `configuration error: ${error.message}` : error instanceof Error ? error.message.split('\n')[0] : String(error);
+    const message =
+      error instanceof ConfigError ? `configuration error: ${error.message}` : error instanceof Error ? error.message.split('\n')[0] : String(error);
     console.error(`oidc-entitlements ${name}: ${message}`);
     return 2;
   }

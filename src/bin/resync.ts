@@ -124,8 +124,13 @@ export async function resyncCommand(argv: string[]): Promise<number> {
         bar.increment();
         return;
       }
-      const diff = options.dryRun && changed ? ` +[${result.changes.granted.join(' ')}] ^[${result.changes.upgraded.join(' ')}] -[${result.changes.revoked.join(' ')}]` : '';
-      console.log(`user ${user.id}: ${result.outcome}${changed ? ` (granted ${result.granted}, upgraded ${result.upgraded}, revoked ${result.revoked})` : ''}${diff}`);
+      const diff =
+        options.dryRun && changed
+          ? ` +[${result.changes.granted.join(' ')}] ^[${result.changes.upgraded.join(' ')}] -[${result.changes.revoked.join(' ')}]`
+          : '';
+      console.log(
+        `user ${user.id}: ${result.outcome}${changed ? ` (granted ${result.granted}, upgraded ${result.upgraded}, revoked ${result.revoked})` : ''}${diff}`,
+      );
     });
   };
 

@@ -1,11 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import {
-  bindMigrationAwareSqlAdapterFactory,
-  type SqlDriverAdapter,
-  type SqlMigrationAwareDriverAdapterFactory,
-} from '@prisma/driver-adapter-utils';
+import { bindMigrationAwareSqlAdapterFactory, type SqlDriverAdapter, type SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import type * as WasmEngine from '@prisma/schema-engine-wasm/schema_engine_bg';
 import type { Pool } from 'pg';
 import { createAdapterFactory, importPeer } from './adapters';
@@ -130,11 +126,7 @@ export async function openSchemaEngine(databaseUrl: string, schema: { path: stri
   };
   let engine: SchemaEngine;
   try {
-    engine = await wasm.SchemaEngine.new(
-      { datamodels: [[schema.path, schema.content]] },
-      () => undefined,
-      bindMigrationAwareSqlAdapterFactory(factory),
-    );
+    engine = await wasm.SchemaEngine.new({ datamodels: [[schema.path, schema.content]] }, () => undefined, bindMigrationAwareSqlAdapterFactory(factory));
   } catch (error) {
     await release();
     throw error;

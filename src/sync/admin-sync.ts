@@ -108,8 +108,7 @@ export class AdminRoleSync {
     const plan = planAdminSync({ entitled, knownDomains, accesses, preserveManual: this.deps.options.preserveManual });
     const unknown = [...plan.unknownDomains, ...unusableNames];
     const domainNames = new Map(knownDomains.map((domain) => [domain.id, domain.name]));
-    const finish = (outcome: SyncOutcome, finalPlan: SyncPlan | null) =>
-      this.report(user, outcome, finalPlan, unknown, started, correlationId, domainNames);
+    const finish = (outcome: SyncOutcome, finalPlan: SyncPlan | null) => this.report(user, outcome, finalPlan, unknown, started, correlationId, domainNames);
     if (isEmptyPlan(plan)) return finish('in_sync', plan);
     await this.nameRevokedDomains(this.deps.prisma, plan, domainNames);
     if (this.overCap(plan)) return finish('capped', plan);
@@ -175,19 +174,31 @@ export class AdminRoleSync {
     const events: AccessEventData[] = [];
 
     if (plan.revocations.length > 0) {
-      for (const ids of chunks(plan.revocations.map((access) => access.id), IN_CHUNK)) {
+      for (const ids of chunks(
+        plan.revocations.map((access) => access.id),
+        IN_CHUNK,
+      )) {
         await tx.mailDomainAccess.deleteMany({ where: { id: { in: ids } } });
       }
       for (const access of plan.revocations) {
         events.push(event('REVOKED', access.maildomainId, domainNames.get(access.maildomainId) ?? '', access.source));
       }
     }
-    for (const ids of chunks(plan.upgrades.map(({ access }) => access.id), IN_CHUNK)) {
+    for (const ids of chunks(
+      plan.upgrades.map(({ access }) => access.id),
+      IN_CHUNK,
+    )) {
       await tx.mailDomainAccess.updateMany({ where: { id: { in: ids } }, data: { role: 'ADMIN', source: 'ENTITLEMENTS' } });
     }
     events.push(...plan.upgrades.map(({ domain }) => event('UPGRADED', domain.id, domain.name, 'ENTITLEMENTS')));
     const now = new Date();
-    await insertAdminAccesses(tx, this.provider, userId, plan.grants.map((domain) => domain.id), now);
+    await insertAdminAccesses(
+      tx,
+      this.provider,
+      userId,
+      plan.grants.map((domain) => domain.id),
+      now,
+    );
     events.push(...plan.grants.map((domain) => event('GRANTED', domain.id, domain.name, 'ENTITLEMENTS')));
     await insertAccessEvents(tx, this.provider, events, now);
   }

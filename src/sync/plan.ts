@@ -16,10 +16,7 @@ export interface ExistingAccess {
 }
 
 /** What `can_admin_maildomains` says (DESIGN §5.1). */
-export type EntitledDomains =
-  | { kind: 'list'; names: string[]; unusableNames: string[] }
-  | { kind: 'unmanaged' }
-  | { kind: 'invalid'; problem: string };
+export type EntitledDomains = { kind: 'list'; names: string[]; unusableNames: string[] } | { kind: 'unmanaged' } | { kind: 'invalid'; problem: string };
 
 /** Reads `can_admin_maildomains`: a list of strings (normalised, deduplicated), null/absent, or invalid. */
 export function readEntitledDomains(value: unknown): EntitledDomains {

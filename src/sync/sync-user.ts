@@ -16,10 +16,7 @@ export interface UserSyncResult extends SyncResult {
 }
 
 /** The answer a sync works from: a forced refresh (stale when the service fails), or why there is none. */
-export async function fetchForSync(
-  entitlements: EntitlementsService,
-  user: Omit<UserToSync, 'id'>,
-): Promise<Entitlements | EntitlementsUnavailableError> {
+export async function fetchForSync(entitlements: EntitlementsService, user: Omit<UserToSync, 'id'>): Promise<Entitlements | EntitlementsUnavailableError> {
   try {
     return await entitlements.getUserEntitlements({ sub: user.sub ?? '', email: user.email, userInfo: user.userInfo, forceRefresh: true });
   } catch (error) {

@@ -89,7 +89,13 @@ describe.each(PROVIDERS_UNDER_TEST)('API properties on %s (random input never br
     const bob = await db.prisma.user.create({ data: { sub: 'bob-props', email: 'bob@props.fr' } });
     const body = fc.oneof(
       fc.jsonValue({ maxDepth: 3 }),
-      fc.record({ user: fc.oneof(fc.constant(bob.id), nastyString, fc.jsonValue({ maxDepth: 1 })), role: fc.oneof(fc.constantFrom('ADMIN', 'admin', 'VIEWER', 'viewer', 'OWNER'), nastyString) }, { requiredKeys: [] }),
+      fc.record(
+        {
+          user: fc.oneof(fc.constant(bob.id), nastyString, fc.jsonValue({ maxDepth: 1 })),
+          role: fc.oneof(fc.constantFrom('ADMIN', 'admin', 'VIEWER', 'viewer', 'OWNER'), nastyString),
+        },
+        { requiredKeys: [] },
+      ),
     );
     const id = fc.oneof(fc.constant(a!.id), fc.uuid(), fc.stringMatching(/^[A-Za-z0-9_-]{1,100}$/));
     await fc.assert(

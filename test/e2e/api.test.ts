@@ -9,7 +9,13 @@ const BOB = 'bob@example.fr';
 const KEY = 'provisioning-key-of-the-tests';
 
 /** A JSON request to the API, whose answer must be what the OpenAPI document declares. */
-async function call(h: LoginHarness, browser: Browser, method: string, path: string, body?: { json?: unknown; raw?: string; headers?: Record<string, string> }): Promise<Page & { json: unknown }> {
+async function call(
+  h: LoginHarness,
+  browser: Browser,
+  method: string,
+  path: string,
+  body?: { json?: unknown; raw?: string; headers?: Record<string, string> },
+): Promise<Page & { json: unknown }> {
   const page = await browser.request(`${h.appUrl}/api/v1.0${path}`, { method, ...body, headers: { accept: 'application/json', ...body?.headers } });
   expectDocumented(page);
   return { ...page, json: page.body ? JSON.parse(page.body) : undefined };
@@ -70,7 +76,13 @@ describe.each(PROVIDERS_UNDER_TEST)('the REST surface on %s', (provider) => {
     });
 
     it('entitlements/ lists every can_* with its reason, and the admin domains', async () => {
-      const browser = await loggedIn('alice', { can_access: true, can_create: false, can_create_reason: 'Quota reached', can_admin_maildomains: ['a.fr'], other: 1 });
+      const browser = await loggedIn('alice', {
+        can_access: true,
+        can_create: false,
+        can_create_reason: 'Quota reached',
+        can_admin_maildomains: ['a.fr'],
+        other: 1,
+      });
       expect((await call(h, browser, 'GET', '/entitlements/')).json).toEqual({
         can_access: { result: true },
         can_create: { result: false, message: 'Quota reached' },

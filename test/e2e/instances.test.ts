@@ -9,7 +9,12 @@ import { freePort } from '../support/net';
 import { startReferenceServer, type ReferenceServer } from '../support/reference-server';
 import { createDevIdp, idpRequestListener, type DemoAccount } from '../../src/development/idp';
 
-const USERS: DemoAccount[] = Array.from({ length: 10 }, (_, i) => ({ id: `user${i}`, email: `user${i}@example.fr`, given_name: `User${i}`, family_name: 'Test' }));
+const USERS: DemoAccount[] = Array.from({ length: 10 }, (_, i) => ({
+  id: `user${i}`,
+  email: `user${i}@example.fr`,
+  given_name: `User${i}`,
+  family_name: 'Test',
+}));
 const DOMAINS = Array.from({ length: 8 }, (_, i) => `d${i}.example.fr`);
 
 /** Two reference servers on one PostgreSQL database and one Redis, behind one IdP and one DeployCenter. */
@@ -30,7 +35,14 @@ const DOMAINS = Array.from({ length: 8 }, (_, i) => `d${i}.example.fr`);
     const secret = randomBytes(16).toString('hex');
     const provider = await createDevIdp({
       issuer,
-      clients: [{ client_id: 'app', client_secret: secret, redirect_uris: ports.map((p) => `http://localhost:${p}/api/v1.0/callback/`), post_logout_redirect_uris: ports.map((p) => `http://localhost:${p}/`) }],
+      clients: [
+        {
+          client_id: 'app',
+          client_secret: secret,
+          redirect_uris: ports.map((p) => `http://localhost:${p}/api/v1.0/callback/`),
+          post_logout_redirect_uris: ports.map((p) => `http://localhost:${p}/`),
+        },
+      ],
       accounts: USERS,
     });
     idp.on('request', idpRequestListener(provider));

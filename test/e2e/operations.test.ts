@@ -31,7 +31,9 @@ describe.each(PROVIDERS_UNDER_TEST)('the resync command on %s', (provider) => {
   async function adminOf(email: string, domains: string[]) {
     const user = await db.prisma.user.create({ data: { sub: email.split('@')[0], email } });
     const rows = await db.prisma.mailDomain.findMany({ where: { name: { in: domains } } });
-    await db.prisma.mailDomainAccess.createMany({ data: rows.map((d) => ({ userId: user.id, maildomainId: d.id, role: 'ADMIN' as const, source: 'ENTITLEMENTS' as const })) });
+    await db.prisma.mailDomainAccess.createMany({
+      data: rows.map((d) => ({ userId: user.id, maildomainId: d.id, role: 'ADMIN' as const, source: 'ENTITLEMENTS' as const })),
+    });
     return user;
   }
 
@@ -156,7 +158,9 @@ describe('the resync webhook and the metrics', () => {
       expect(line).toMatch(/^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="[^"]*",?)*\})? -?[0-9.e+-]+|NaN|[+-]Inf$/);
     }
     expect(value(after, 'oidc_entitlements_logins_total{result="success"}')).toBe(value(before, 'oidc_entitlements_logins_total{result="success"}') + 1);
-    expect(value(after, 'oidc_entitlements_fetches_total{result="refresh"}')).toBeGreaterThan(value(before, 'oidc_entitlements_fetches_total{result="refresh"}'));
+    expect(value(after, 'oidc_entitlements_fetches_total{result="refresh"}')).toBeGreaterThan(
+      value(before, 'oidc_entitlements_fetches_total{result="refresh"}'),
+    );
     expect(after).toMatch(/^oidc_entitlements_syncs_total\{outcome="[a-z_]+"\} \d+$/m);
     expect(after).toMatch(/^oidc_entitlements_upstream_duration_seconds_count\{result="ok"\} \d+$/m);
     expect(after).not.toMatch(/alice|example\.fr/);
@@ -172,7 +176,12 @@ describe('the resync webhook and the metrics', () => {
   const startRedis = async () => {
     redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
     for (let i = 0; i < 50; i++) {
-      if (spawnSync('redis-cli', ['-p', String(port), 'ping']).stdout?.toString().includes('PONG')) return;
+      if (
+        spawnSync('redis-cli', ['-p', String(port), 'ping'])
+          .stdout?.toString()
+          .includes('PONG')
+      )
+        return;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     throw new Error('redis-server did not start');

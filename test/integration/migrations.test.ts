@@ -23,7 +23,9 @@ describe('one source of truth for the models', () => {
   });
 
   it('quotes the JSON defaults Prisma leaves bare on SQLite', () => {
-    expect(quoteSqliteJsonDefaults(`"a" JSONB NOT NULL DEFAULT {},\n"b" JSONB DEFAULT ["x"]\n`)).toBe(`"a" JSONB NOT NULL DEFAULT '{}',\n"b" JSONB DEFAULT '["x"]'\n`);
+    expect(quoteSqliteJsonDefaults(`"a" JSONB NOT NULL DEFAULT {},\n"b" JSONB DEFAULT ["x"]\n`)).toBe(
+      `"a" JSONB NOT NULL DEFAULT '{}',\n"b" JSONB DEFAULT '["x"]'\n`,
+    );
     expect(quoteSqliteJsonDefaults(`"c" TEXT DEFAULT 'x',\n`)).toBe(`"c" TEXT DEFAULT 'x',\n`);
   });
 });
@@ -47,7 +49,9 @@ describe.each(PROVIDERS_UNDER_TEST)('migrations on %s', (provider) => {
     );
     const expected = readMigrations(provider).migrationDirectories.map((m) => ({
       migration_name: m.path,
-      checksum: createHash('sha256').update(readFileSync(join(migrationsDir(provider), m.path, 'migration.sql'))).digest('hex'),
+      checksum: createHash('sha256')
+        .update(readFileSync(join(migrationsDir(provider), m.path, 'migration.sql')))
+        .digest('hex'),
     }));
     expect(rows.map(({ migration_name, checksum }) => ({ migration_name, checksum }))).toEqual(expected);
     expect(rows.every((row) => row.finished_at !== null && row.rolled_back_at === null)).toBe(true);

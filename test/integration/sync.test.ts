@@ -31,14 +31,16 @@ describe.each(PROVIDERS_UNDER_TEST)('admin-role sync on %s', (provider) => {
 
   function build(options: Partial<SyncOptions> = {}, { timeout = 2, prisma }: { timeout?: number; prisma?: SyncPrismaClient } = {}) {
     const logger = recordingLogger();
-    const backend = new DeployCenterEntitlementsBackend(
-      { base_url: dc.url, service_id: 'messages', timeout, oidc_claims: ['siret'] },
-      'dc-secret-key',
-      logger,
-    );
+    const backend = new DeployCenterEntitlementsBackend({ base_url: dc.url, service_id: 'messages', timeout, oidc_claims: ['siret'] }, 'dc-secret-key', logger);
     const entitlements = new EntitlementsService({ backend, store: new MemoryCacheStore(CACHE.maxKeys, logger), cache: CACHE, logger });
     const adminSync = new AdminRoleSync({ prisma: prisma ?? db.prisma, logger, options: { ...DEFAULT_OPTIONS, ...options } });
-    return { logger, entitlements, adminSync, run: (user: { id: string; sub: string | null; email: string | null }, userInfo?: Record<string, unknown>) => syncUser({ entitlements, adminSync }, { ...user, userInfo }) };
+    return {
+      logger,
+      entitlements,
+      adminSync,
+      run: (user: { id: string; sub: string | null; email: string | null }, userInfo?: Record<string, unknown>) =>
+        syncUser({ entitlements, adminSync }, { ...user, userInfo }),
+    };
   }
 
   function entitle(email: string, domains: unknown, extra: Record<string, unknown> = {}) {
@@ -257,7 +259,9 @@ describe.each(PROVIDERS_UNDER_TEST)('admin-role sync on %s', (provider) => {
       const user = await createUser(db.prisma, 'alice@example.fr');
       const domains = await createDomains(db.prisma, ['a.fr', 'b.fr', 'c.fr', 'new.fr']);
       await db.prisma.mailDomainAccess.createMany({
-        data: domains.filter((d) => d.name !== 'new.fr').map((d) => ({ userId: user.id, maildomainId: d.id, role: 'ADMIN' as const, source: 'ENTITLEMENTS' as const })),
+        data: domains
+          .filter((d) => d.name !== 'new.fr')
+          .map((d) => ({ userId: user.id, maildomainId: d.id, role: 'ADMIN' as const, source: 'ENTITLEMENTS' as const })),
       });
       const before = await snapshot(db.prisma);
       entitle('alice@example.fr', ['new.fr']);

@@ -70,7 +70,11 @@ export class Browser {
   }
 
   /** Follows redirects until a page that is not one. */
-  async visit(url: string, init: Parameters<Browser['request']>[1] = {}, { maxHops = 20, stopAt }: { maxHops?: number; stopAt?: (url: string) => boolean } = {}): Promise<Page> {
+  async visit(
+    url: string,
+    init: Parameters<Browser['request']>[1] = {},
+    { maxHops = 20, stopAt }: { maxHops?: number; stopAt?: (url: string) => boolean } = {},
+  ): Promise<Page> {
     let page = await this.request(url, init);
     for (let hop = 0; page.location && hop < maxHops; hop++) {
       if (stopAt?.(page.location)) return page;

@@ -58,7 +58,10 @@ describe('loadConfig', () => {
   });
 
   it('reads the DeployCenter parameters with the Django keys', () => {
-    const config = loadConfig({ ...DEPLOYCENTER, ENTITLEMENTS_BACKEND_PARAMETERS: JSON.stringify({ base_url: 'https://dc.example/e/', service_id: 'svc', timeout: 2.5, oidc_claims: ['siret'] }) });
+    const config = loadConfig({
+      ...DEPLOYCENTER,
+      ENTITLEMENTS_BACKEND_PARAMETERS: JSON.stringify({ base_url: 'https://dc.example/e/', service_id: 'svc', timeout: 2.5, oidc_claims: ['siret'] }),
+    });
     expect(config.entitlements.deployCenter).toEqual({ base_url: 'https://dc.example/e/', service_id: 'svc', timeout: 2.5, oidc_claims: ['siret'] });
     expect(config.entitlements.apiKey).toBe('top-secret-key');
   });
@@ -77,7 +80,12 @@ describe('loadConfig', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
     writeFileSync(join(dir, 'dc'), 'file-secret\n');
     writeFileSync(join(dir, 'prov'), 'prov-secret');
-    const config = loadConfig({ ...DEPLOYCENTER, ENTITLEMENTS_API_KEY: undefined, ENTITLEMENTS_API_KEY_FILE: join(dir, 'dc'), PROVISIONING_API_KEY_FILE: join(dir, 'prov') });
+    const config = loadConfig({
+      ...DEPLOYCENTER,
+      ENTITLEMENTS_API_KEY: undefined,
+      ENTITLEMENTS_API_KEY_FILE: join(dir, 'dc'),
+      PROVISIONING_API_KEY_FILE: join(dir, 'prov'),
+    });
     expect(config.entitlements.apiKey).toBe('file-secret');
     expect(config.provisioningApiKey).toBe('prov-secret');
     expect(config.resyncApiKey).toBe('prov-secret');
@@ -88,23 +96,47 @@ describe('loadConfig', () => {
     ['bad JSON', { ENTITLEMENTS_BACKEND_PARAMETERS: '{nope' }, 'ENTITLEMENTS_BACKEND_PARAMETERS: is not valid JSON'],
     ['JSON that is not an object', { ENTITLEMENTS_BACKEND_PARAMETERS: '[1]' }, 'ENTITLEMENTS_BACKEND_PARAMETERS: must be a JSON object'],
     ['an unknown backend', { ENTITLEMENTS_BACKEND: 'nope' }, 'ENTITLEMENTS_BACKEND: unknown backend "nope"'],
-    ['a missing base_url', { ...DEPLOYCENTER, ENTITLEMENTS_BACKEND_PARAMETERS: '{"service_id": 1}' }, 'ENTITLEMENTS_BACKEND_PARAMETERS: the deploycenter backend needs "base_url"'],
-    ['a missing service_id', { ...DEPLOYCENTER, ENTITLEMENTS_BACKEND_PARAMETERS: '{"base_url": "https://x.fr/"}' }, 'ENTITLEMENTS_BACKEND_PARAMETERS: the deploycenter backend needs "service_id"'],
-    ['a bad timeout', { ...DEPLOYCENTER, ENTITLEMENTS_BACKEND_PARAMETERS: '{"base_url": "https://x.fr/", "service_id": 1, "timeout": -1}' }, 'ENTITLEMENTS_BACKEND_PARAMETERS: timeout must be above 0'],
+    [
+      'a missing base_url',
+      { ...DEPLOYCENTER, ENTITLEMENTS_BACKEND_PARAMETERS: '{"service_id": 1}' },
+      'ENTITLEMENTS_BACKEND_PARAMETERS: the deploycenter backend needs "base_url"',
+    ],
+    [
+      'a missing service_id',
+      { ...DEPLOYCENTER, ENTITLEMENTS_BACKEND_PARAMETERS: '{"base_url": "https://x.fr/"}' },
+      'ENTITLEMENTS_BACKEND_PARAMETERS: the deploycenter backend needs "service_id"',
+    ],
+    [
+      'a bad timeout',
+      { ...DEPLOYCENTER, ENTITLEMENTS_BACKEND_PARAMETERS: '{"base_url": "https://x.fr/", "service_id": 1, "timeout": -1}' },
+      'ENTITLEMENTS_BACKEND_PARAMETERS: timeout must be above 0',
+    ],
     ['a missing API key', { ...DEPLOYCENTER, ENTITLEMENTS_API_KEY: undefined }, 'ENTITLEMENTS_API_KEY: is required by the deploycenter backend'],
     ['both email flags true', { OIDC_ALLOW_DUPLICATE_EMAILS: 'true' }, 'OIDC_ALLOW_DUPLICATE_EMAILS: cannot be true'],
     ['a bad boolean', { DB_MIGRATE_ON_START: 'maybe' }, 'DB_MIGRATE_ON_START: must be true or false (got "maybe")'],
     ['a bad port', { PORT: '70000' }, 'PORT: must be a whole number from 1 to 65535'],
     ['a negative cache timeout', { ENTITLEMENTS_CACHE_TIMEOUT: '-5' }, 'ENTITLEMENTS_CACHE_TIMEOUT: must be a whole number'],
-    ['a stale window below the fresh one', { ENTITLEMENTS_CACHE_TIMEOUT: '600', ENTITLEMENTS_CACHE_STALE_TIMEOUT: '60' }, 'ENTITLEMENTS_CACHE_STALE_TIMEOUT: must not be below'],
+    [
+      'a stale window below the fresh one',
+      { ENTITLEMENTS_CACHE_TIMEOUT: '600', ENTITLEMENTS_CACHE_STALE_TIMEOUT: '60' },
+      'ENTITLEMENTS_CACHE_STALE_TIMEOUT: must not be below',
+    ],
     ['an unknown unavailable policy', { ENTITLEMENTS_SYNC_ON_UNAVAILABLE: 'retry' }, 'ENTITLEMENTS_SYNC_ON_UNAVAILABLE: must be one of keep, deny'],
     ['a non-Redis REDIS_URL', { REDIS_URL: 'http://x' }, 'REDIS_URL: must be a redis:// or rediss:// URL'],
     ['an unsupported database', { DATABASE_URL: 'mysql://x/y' }, 'DATABASE_URL: must be a SQLite file'],
     ['an http issuer without the opt-in', { OIDC_ISSUER: 'http://idp.local/', OIDC_CLIENT_ID: 'c' }, 'OIDC_ISSUER: is an http:// URL'],
     ['an issuer without a client id', { OIDC_ISSUER: 'https://idp.example/' }, 'OIDC_CLIENT_ID: is required when OIDC_ISSUER is set'],
-    ['no session secret in production', { NODE_ENV: 'production', OIDC_ISSUER: 'https://idp.example/', OIDC_CLIENT_ID: 'c' }, 'SESSION_SECRET: is required when NODE_ENV=production'],
+    [
+      'no session secret in production',
+      { NODE_ENV: 'production', OIDC_ISSUER: 'https://idp.example/', OIDC_CLIENT_ID: 'c' },
+      'SESSION_SECRET: is required when NODE_ENV=production',
+    ],
     ['no issuer in production', { NODE_ENV: 'production', SESSION_SECRET: 's' }, 'OIDC_ISSUER: is required when NODE_ENV=production'],
-    ['a secret and its file', { PROVISIONING_API_KEY: 'a', PROVISIONING_API_KEY_FILE: '/x' }, 'PROVISIONING_API_KEY: set PROVISIONING_API_KEY or PROVISIONING_API_KEY_FILE, not both'],
+    [
+      'a secret and its file',
+      { PROVISIONING_API_KEY: 'a', PROVISIONING_API_KEY_FILE: '/x' },
+      'PROVISIONING_API_KEY: set PROVISIONING_API_KEY or PROVISIONING_API_KEY_FILE, not both',
+    ],
     ['an unreadable secret file', { PROVISIONING_API_KEY_FILE: '/nonexistent/key' }, 'PROVISIONING_API_KEY_FILE: cannot read the file (ENOENT)'],
   ])('stops on %s with one line naming the variable', (_label, env, expected) => {
     const error = failure(env);

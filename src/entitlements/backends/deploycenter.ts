@@ -22,9 +22,7 @@ const parametersSchema = z.object({
   api_key: z.string({ error: 'api_key must be a string' }).min(1).optional(),
 });
 
-export type ParsedDeployCenterParameters =
-  | { ok: true; parameters: DeployCenterParameters; apiKey?: string }
-  | { ok: false; problem: string };
+export type ParsedDeployCenterParameters = { ok: true; parameters: DeployCenterParameters; apiKey?: string } | { ok: false; problem: string };
 
 export function parseDeployCenterParameters(raw: Record<string, unknown>): ParsedDeployCenterParameters {
   const result = parametersSchema.safeParse(raw);
