@@ -3,6 +3,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // The packed-tarball tests install packages for minutes: `npm run test:package` runs them.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/package/'],
   transform: {
     '^.+\\.[tj]s$': [
       'ts-jest',

@@ -9,7 +9,7 @@ export function createLogger(options: pino.LoggerOptions = {}, fd?: number): pin
   return fd === undefined ? pino(settings) : pino(settings, pino.destination({ fd, sync: true }));
 }
 
-/** How logs name a user: never the full email, only `user@<email domain>` (DESIGN §4). */
+/** How logs name a user: never the full email, only `user@<email domain>` (docs/specification.md §4). */
 export function userLabel(email: string | null | undefined): string {
   const at = email?.lastIndexOf('@') ?? -1;
   if (!email || at < 0) return 'user@unknown';

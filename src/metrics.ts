@@ -6,7 +6,7 @@ import type { SyncResult } from './sync/admin-sync';
 export type LoginResultLabel = 'success' | 'refused' | 'failed';
 
 /**
- * The Prometheus metrics of DESIGN §7.10. Labels are closed sets (outcomes, results): never an email,
+ * The Prometheus metrics of docs/specification.md §7.10. Labels are closed sets (outcomes, results): never an email,
  * a sub or a domain name.
  */
 export class EntitlementsMetrics {

@@ -36,7 +36,7 @@ export interface MailDomainDeps {
   features: Config['features'];
 }
 
-/** DESIGN §7.6: mail domains and their accesses. */
+/** docs/specification.md §7.6: mail domains and their accesses. */
 export function mailDomainRoutes({ prisma, features }: MailDomainDeps, gate: RequestHandler): Router {
   const router = Router();
 

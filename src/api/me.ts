@@ -11,7 +11,7 @@ import type { ConfigBody, EntitlementEntry, UserMe } from './schemas';
 type Entry = z.infer<typeof EntitlementEntry>;
 
 /**
- * DESIGN §7.3: every boolean `can_*` of the answer as `{ result, message? }` (`message` from its
+ * docs/specification.md §7.3: every boolean `can_*` of the answer as `{ result, message? }` (`message` from its
  * `*_reason`), and `can_admin_maildomains` as `{ result: non-empty, domains }` when it is a list.
  */
 export function entitlementsView(answer: Entitlements): Record<string, Entry> {

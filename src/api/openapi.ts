@@ -37,7 +37,7 @@ const SESSION_ERRORS = {
   503: ERR('Entitlements service unavailable'),
 };
 
-/** DESIGN §7, route by route: the single description the document and the tests read. */
+/** docs/specification.md §7, route by route: the single description the document and the tests read. */
 export const OPERATIONS: Record<string, Record<string, Operation>> = {
   '/users/me/': {
     get: {
@@ -151,7 +151,7 @@ export function openApiDocument(): Record<string, unknown> {
   }
   return {
     openapi: '3.1.0',
-    info: { title: 'oidc-entitlements', version: '1.0', description: 'The /api/v1.0/ routes of DESIGN §7.' },
+    info: { title: 'oidc-entitlements', version: '1.0', description: 'The /api/v1.0/ routes of docs/specification.md §7.' },
     servers: [{ url: '/api/v1.0' }],
     paths,
     components: {

@@ -40,7 +40,7 @@ export function planDomainRequest(domains: unknown[] | string): DomainRequestPla
   return plan;
 }
 
-/** DESIGN §7.5: `POST provisioning/maildomains/`, for DeployCenter and other services (bearer key). */
+/** docs/specification.md §7.5: `POST provisioning/maildomains/`, for DeployCenter and other services (bearer key). */
 export function provisioningRoutes({ prisma, apiKey, logger }: { prisma: ApiPrismaClient; apiKey?: string; logger: Logger }): Router {
   const router = Router();
   router.post('/provisioning/maildomains/', async (req, res) => {

@@ -6,7 +6,7 @@ export const ACCESS_DENIED = 'Access denied by entitlements policy';
 export const ENTITLEMENTS_UNAVAILABLE = 'Entitlements service unavailable';
 
 /**
- * DESIGN §5.3: lets a request through when the user's (cached) answer grants `name`. Anonymous
+ * docs/specification.md §5.3: lets a request through when the user's (cached) answer grants `name`. Anonymous
  * requests pass (the route answers 401), superusers pass; a refusal is 403, an unavailable service 503
  * (fail closed, cached answers used). Answers are JSON `{"detail": ...}`.
  */

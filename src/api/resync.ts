@@ -12,7 +12,7 @@ import { ResyncRequest, type ResyncResponse } from './schemas';
 const CONCURRENCY = 8;
 
 /**
- * DESIGN §7.9: `POST entitlements/resync/` — what an authorization or billing service calls when a
+ * docs/specification.md §7.9: `POST entitlements/resync/` — what an authorization or billing service calls when a
  * grant changes. Each user is synced now (forced refresh), each in its own transaction.
  */
 export function resyncRoutes({ prisma, apiKey, logger, deps }: { prisma: UserPrismaClient; apiKey?: string; logger: Logger; deps: ResyncDeps }): Router {

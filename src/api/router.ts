@@ -22,7 +22,7 @@ export interface ApiDeps {
 }
 
 /**
- * The REST surface of DESIGN §7 (under /api/v1.0): JSON bodies up to 1 MiB, the can_access gate on
+ * The REST surface of docs/specification.md §7 (under /api/v1.0): JSON bodies up to 1 MiB, the can_access gate on
  * users/me/ and maildomains/, and every error as `{"detail": ...}`.
  */
 export function apiRoutes({ prisma, entitlements, adminSync, config, logger }: ApiDeps): Router {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /*
- * The request and response shapes of DESIGN §7: requests are validated with them, and the OpenAPI
+ * The request and response shapes of docs/specification.md §7: requests are validated with them, and the OpenAPI
  * document (openapi.ts) is generated from them, so the two cannot disagree.
  */
 

@@ -1,4 +1,4 @@
-/** The user rows the login reads and writes (DESIGN §8 `users`), typed structurally like the sync's. */
+/** The user rows the login reads and writes (docs/specification.md §8 `users`), typed structurally like the sync's. */
 export interface UserRecord {
   id: string;
   sub: string | null;

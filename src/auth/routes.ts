@@ -29,7 +29,7 @@ function absolute(url: string, base: string): string {
   return new URL(url, base).href;
 }
 
-/** DESIGN §7.1: `authenticate/`, `callback/`, `logout/` (GET and POST). */
+/** docs/specification.md §7.1: `authenticate/`, `callback/`, `logout/` (GET and POST). */
 export function authRoutes({ passport, strategy, oidc, logger, onLogin }: AuthRoutesDeps): Router {
   const router = Router();
 

@@ -7,7 +7,7 @@ import type { UserPrismaClient, UserRecord, UserUpdate } from './prisma-types';
 
 export type UserRules = Pick<OidcConfig, 'essentialClaims' | 'fallbackToEmailForIdentification' | 'allowDuplicateEmails' | 'createUser'>;
 
-/** Users whose email equals this one, compared trimmed and case-insensitively (DESIGN §6), at most `limit`. */
+/** Users whose email equals this one, compared trimmed and case-insensitively (docs/specification.md §6), at most `limit`. */
 export async function usersWithEmail(prisma: UserPrismaClient, email: string, limit = 1000): Promise<UserRecord[]> {
   const rows = await prisma.$queryRaw<{ id: string }[]>`SELECT id FROM users WHERE lower(trim(email)) = ${email.trim().toLowerCase()} LIMIT ${limit}`;
   return rows.length === 0 ? [] : prisma.user.findMany({ where: { id: { in: rows.map((row) => row.id) } } });
@@ -54,7 +54,7 @@ async function findExisting(prisma: UserPrismaClient, claims: LoginClaims, rules
 export type ResolvedUser = { kind: 'existing'; user: UserRecord; changes: UserUpdate } | { kind: 'new'; data: UserUpdate & { sub: string } };
 
 /**
- * The user rules of the La Suite apps (django-lasuite, DESIGN §6), without writing anything: the user a
+ * The user rules of the La Suite apps (django-lasuite, docs/specification.md §6), without writing anything: the user a
  * login belongs to, or a {@link LoginRefusedError}.
  */
 export async function resolveUser(prisma: UserPrismaClient, claims: LoginClaims, rules: UserRules): Promise<ResolvedUser> {

@@ -2,7 +2,7 @@ export type DatabaseProvider = 'sqlite' | 'postgresql';
 
 export const DEFAULT_DATABASE_URL = 'file:./data/dev.db';
 
-/** DESIGN §2: PostgreSQL for `postgres://` and `postgresql://` URLs, SQLite for everything else. */
+/** docs/specification.md §2: PostgreSQL for `postgres://` and `postgresql://` URLs, SQLite for everything else. */
 export function providerOf(databaseUrl: string): DatabaseProvider {
   return /^postgres(ql)?:\/\//i.test(databaseUrl) ? 'postgresql' : 'sqlite';
 }

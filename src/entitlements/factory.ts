@@ -22,7 +22,7 @@ function loadBackendClass(modulePath: string): EntitlementsBackendClass {
   return candidate as EntitlementsBackendClass;
 }
 
-/** The backend named by ENTITLEMENTS_BACKEND (DESIGN §4), like La Suite's `factory.py`. */
+/** The backend named by ENTITLEMENTS_BACKEND (docs/specification.md §4), like La Suite's `factory.py`. */
 export function createEntitlementsBackend(
   config: Pick<EntitlementsConfig, 'backend' | 'parameters' | 'deployCenter' | 'apiKey'>,
   logger: Logger,

@@ -20,7 +20,7 @@ export interface EntitlementsServiceOptions {
 }
 
 /**
- * The backend behind the cache of DESIGN §4: fresh for `timeout` seconds after the fetch, served stale
+ * The backend behind the cache of docs/specification.md §4: fresh for `timeout` seconds after the fetch, served stale
  * up to `staleTimeout` seconds after it when the service fails, failures never cached, and concurrent
  * misses for one user sharing one upstream request.
  */

@@ -1,7 +1,7 @@
 import { OidcEntitlementsError } from '../errors';
 
 /**
- * What an entitlements backend answers for a user (DESIGN §4). Keys other than those named here
+ * What an entitlements backend answers for a user (docs/specification.md §4). Keys other than those named here
  * (`can_*` flags and their `*_reason`) are kept as the service sent them.
  */
 export interface Entitlements {

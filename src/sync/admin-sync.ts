@@ -68,7 +68,7 @@ class NotWritten {
 }
 
 /**
- * The admin-role sync of DESIGN §5: reads the user's rows and the entitled domains with two
+ * The admin-role sync of docs/specification.md §5: reads the user's rows and the entitled domains with two
  * concurrent statements, and when something changes re-reads under a lock on the user row and applies the whole
  * plan in one transaction, with an `access_events` row per change. Statement count does not grow with
  * the number of domains (lists are chunked past the drivers' parameter limits).

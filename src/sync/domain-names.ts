@@ -14,7 +14,7 @@ export function normalizeDomainName(input: string): string | null {
   return domainToASCII(trimmed) || null;
 }
 
-/** The normalised name when it is a valid one to store (DESIGN §7.5), else null. */
+/** The normalised name when it is a valid one to store (docs/specification.md §7.5), else null. */
 export function validDomainName(input: string): string | null {
   const name = normalizeDomainName(input);
   return name && isValidDomainName(name) ? name : null;

@@ -15,7 +15,7 @@ export interface ExistingAccess {
   source: AccessSource;
 }
 
-/** What `can_admin_maildomains` says (DESIGN §5.1). */
+/** What `can_admin_maildomains` says (docs/specification.md §5.1). */
 export type EntitledDomains = { kind: 'list'; names: string[]; unusableNames: string[] } | { kind: 'unmanaged' } | { kind: 'invalid'; problem: string };
 
 /** Reads `can_admin_maildomains`: a list of strings (normalised, deduplicated), null/absent, or invalid. */
@@ -53,7 +53,7 @@ export interface PlanInput {
   preserveManual: boolean;
 }
 
-/** The pure diff of DESIGN §5.2: inputs in, planned changes out. */
+/** The pure diff of docs/specification.md §5.2: inputs in, planned changes out. */
 export function planAdminSync({ entitled, knownDomains, accesses, preserveManual }: PlanInput): SyncPlan {
   const domainsByName = new Map(knownDomains.map((domain) => [domain.name, domain]));
   const accessByDomain = new Map(accesses.map((access) => [access.maildomainId, access]));

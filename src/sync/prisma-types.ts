@@ -2,7 +2,7 @@ import type { AccessSource, MailDomainRole } from './plan';
 
 /*
  * The library never imports a generated Prisma client: it takes the host application's client, whose
- * schema has the models of DESIGN §8, and describes only the calls it makes. Any PrismaClient generated
+ * schema has the models of docs/specification.md §8, and describes only the calls it makes. Any PrismaClient generated
  * from prisma/models.prisma (SQLite or PostgreSQL) is assignable to these types.
  */
 

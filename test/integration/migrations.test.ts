@@ -61,7 +61,7 @@ describe.each(PROVIDERS_UNDER_TEST)('migrations on %s', (provider) => {
     expect(await diffDatabaseToSchema(db.url)).toBe('');
   });
 
-  it('gives the contract tables and columns of DESIGN §8, with the custom_attributes default {}', async () => {
+  it('gives the contract tables and columns of docs/specification.md §8, with the custom_attributes default {}', async () => {
     const client = createPrismaClient(db.url);
     const domain = await client.mailDomain.create({ data: { name: 'defaults.fr' } });
     expect(domain.customAttributes).toEqual({});

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import express from 'express';
+import express, { type Express } from 'express';
 import { loadConfig, type Env } from '../../src/config';
 import { createOidcEntitlements, type OidcEntitlements } from '../../src/oidc-entitlements';
 import { createDevIdp, DEMO_ACCOUNTS, idpRequestListener, type DemoAccount } from '../../src/development/idp';
@@ -45,7 +45,19 @@ export interface LoginHarness {
 export async function startLoginHarness(
   db: TestDatabase,
   env: Env = {},
-  { accounts = DEMO_ACCOUNTS, syncOnLogin }: { accounts?: DemoAccount[]; syncOnLogin?: boolean } = {},
+  {
+    accounts = DEMO_ACCOUNTS,
+    syncOnLogin,
+    mount = (app, lib) => {
+      app.use(lib.session);
+      app.use('/api/v1.0', lib.authRouter, lib.apiRouter);
+    },
+  }: {
+    accounts?: DemoAccount[];
+    syncOnLogin?: boolean;
+    /** How the app mounts the library (default: `session`, then both routers at /api/v1.0). */
+    mount?: (app: Express, lib: OidcEntitlements) => void | Promise<void>;
+  } = {},
 ): Promise<LoginHarness> {
   const dc = await new DeployCenterStandIn().start();
   const appServer = createServer();
@@ -76,8 +88,7 @@ export async function startLoginHarness(
   const lib = createOidcEntitlements({ prisma: db.prisma, config, logger, syncOnLogin });
   const app = express();
   app.get('/metrics', lib.metricsHandler());
-  app.use(lib.session);
-  app.use('/api/v1.0', lib.authRouter, lib.apiRouter);
+  await mount(app, lib);
   app.get('/whoami', (req, res) => {
     res.json({ email: req.user?.email ?? null });
   });

@@ -1,8 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './net';
+import { startProcess } from './process';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -18,40 +18,23 @@ export interface ReferenceServer {
 export async function startReferenceServer(env: Record<string, string> = {}, port?: number): Promise<ReferenceServer> {
   const dir = mkdtempSync(join(tmpdir(), 'oidc-ent-server-'));
   port ??= await freePort();
-  let output = '';
-  const child: ChildProcess = spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'server', 'main.ts')], {
-    cwd: dir,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port), LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the reference server did not start:\n${output}`)), 60_000);
-    const read = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('reference server: http')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout!.on('data', read);
-    child.stderr!.on('data', read);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      rmSync(dir, { recursive: true, force: true });
-      reject(new Error(`the reference server exited (${code}):\n${output}`));
+  try {
+    const server = await startProcess(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'server', 'main.ts')], {
+      cwd: dir,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port), LOG_LEVEL: 'warn', ...env },
+      ready: /reference server: http/,
     });
-  });
-  return {
-    url: `http://localhost:${port}`,
-    dir,
-    output: () => output,
-    stop: async () => {
-      child.kill('SIGTERM');
-      const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(killer);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+    return {
+      url: `http://localhost:${port}`,
+      dir,
+      output: server.output,
+      stop: async () => {
+        await server.stop();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
 }

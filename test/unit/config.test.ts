@@ -22,7 +22,7 @@ function failure(env: Env): ConfigError {
 }
 
 describe('loadConfig', () => {
-  it('applies the defaults of DESIGN §3', () => {
+  it('applies the defaults of docs/specification.md §3', () => {
     const config = loadServerConfig({});
     expect(config).toMatchObject({
       production: false,
