@@ -18,50 +18,74 @@ export class ConfigError extends OidcEntitlementsError {
   }
 }
 
+/** ENTITLEMENTS_SYNC_ON_UNAVAILABLE's values. */
 export type SyncOnUnavailable = 'keep' | 'deny';
 
+/** How long entitlements answers are kept. */
 export interface CacheConfig {
-  /** Seconds an answer is fresh after it was fetched. */
+  /** ENTITLEMENTS_CACHE_TIMEOUT: seconds an answer is fresh after it was fetched. */
   timeout: number;
-  /** Seconds after the fetch that an answer may still be served when the service fails. */
+  /** ENTITLEMENTS_CACHE_STALE_TIMEOUT: seconds after the fetch that an answer may still be served when the service fails. */
   staleTimeout: number;
+  /** ENTITLEMENTS_CACHE_PREFIX: key prefix in Redis, so several apps can share one. */
   prefix: string;
-  /** Bound of the in-process cache. */
+  /** ENTITLEMENTS_CACHE_MAX_KEYS: bound of the in-process cache. */
   maxKeys: number;
 }
 
+/** What the admin-role sync may do. */
 export interface SyncConfig {
+  /** ENTITLEMENTS_SYNC_ON_UNAVAILABLE: `keep` lets the login proceed with rows untouched, `deny` refuses it. */
   onUnavailable: SyncOnUnavailable;
+  /** ENTITLEMENTS_SYNC_PRESERVE_MANUAL: never remove ADMIN rows the sync did not create. */
   preserveManual: boolean;
-  /** 0: no cap. */
+  /** ENTITLEMENTS_SYNC_MAX_REVOCATIONS: refuse a sync that would revoke more rows than this; 0: no cap. */
   maxRevocations: number;
+  /** ENTITLEMENTS_SYNC_DRY_RUN: compute and log the diff, write nothing. */
   dryRun: boolean;
 }
 
+/** The OIDC client and the user rules of a login. */
 export interface OidcConfig {
+  /** OIDC_ISSUER: the IdP's issuer URL, read by discovery. */
   issuer?: string;
+  /** OIDC_CLIENT_ID. */
   clientId?: string;
+  /** OIDC_CLIENT_SECRET. */
   clientSecret?: string;
+  /** OIDC_REDIRECT_URI: the callback URL registered at the IdP (never derived from a request's Host). */
   redirectUri: string;
+  /** OIDC_SCOPES. */
   scopes: string[];
+  /** OIDC_ALLOW_INSECURE_HTTP: allow an `http://` issuer (development, tests). */
   allowInsecureHttp: boolean;
+  /** OIDC_USERINFO_ESSENTIAL_CLAIMS: a login missing one of these claims is refused. */
   essentialClaims: string[];
+  /** OIDC_FALLBACK_TO_EMAIL_FOR_IDENTIFICATION: find a user by email when the `sub` is unknown. */
   fallbackToEmailForIdentification: boolean;
+  /** OIDC_ALLOW_DUPLICATE_EMAILS: allow a new user whose email another user has. */
   allowDuplicateEmails: boolean;
+  /** OIDC_CREATE_USER: create unknown users at login (else refuse them). */
   createUser: boolean;
+  /** LOGIN_REDIRECT_URL: where the browser goes after a login. */
   loginRedirectUrl: string;
+  /** LOGOUT_REDIRECT_URL: where the browser goes after logout (through the IdP's end-session endpoint when it has one). */
   logoutRedirectUrl: string;
 }
 
+/** Where entitlements come from, how long they are kept, and what the sync does with them. */
 export interface EntitlementsConfig {
-  /** `local`, `deploycenter`, or the path of a module exporting a backend class. */
+  /** ENTITLEMENTS_BACKEND: `local`, `deploycenter`, or the path of a module exporting a backend class. */
   backend: string;
   /** ENTITLEMENTS_BACKEND_PARAMETERS as given (what a custom backend receives). */
   parameters: Record<string, unknown>;
   /** The same, validated, for the deploycenter backend. */
   deployCenter?: DeployCenterParameters;
+  /** ENTITLEMENTS_API_KEY: the DeployCenter key. */
   apiKey?: string;
+  /** The entitlements cache. */
   cache: CacheConfig;
+  /** The admin-role sync. */
   sync: SyncConfig;
 }
 
@@ -103,6 +127,7 @@ export interface ServerConfig extends Config {
   metricsPort?: number;
 }
 
+/** Environment variables, as `process.env` holds them. */
 export type Env = Record<string, string | undefined>;
 
 const TRUE = new Set(['true', '1', 'yes', 'on']);

@@ -17,9 +17,11 @@ export interface Entitlements {
   [key: string]: unknown;
 }
 
+/** Whose entitlements are asked for. */
 export interface EntitlementsRequest {
   /** The OIDC subject: the cache key. An empty sub is never cached. */
   sub: string;
+  /** The user's email (DeployCenter's `account_email`). */
   email: string | null;
   /** The userinfo claims (ID token merged with userinfo): backends forward the ones they are told to. */
   userInfo?: Record<string, unknown>;
@@ -27,10 +29,17 @@ export interface EntitlementsRequest {
   forceRefresh?: boolean;
 }
 
+/**
+ * Where entitlements come from. A backend answers, or throws {@link EntitlementsUnavailableError} when
+ * it cannot; the library caches its answers. Pass one of yours as `backend`, or name its module in
+ * ENTITLEMENTS_BACKEND (its class is constructed with the parameters and `{ apiKey, logger }`).
+ */
 export interface EntitlementsBackend {
+  /** The user's entitlements, as the service says them now. */
   getUserEntitlements(request: EntitlementsRequest): Promise<Entitlements>;
 }
 
+/** Why no answer could be had. */
 export type UnavailableReason = 'timeout' | 'connection' | 'http_status' | 'invalid_json' | 'invalid_body' | 'backend_error';
 
 /**

@@ -19,14 +19,21 @@ import type { AccessEventData, SyncPrismaClient, SyncPrismaTransaction } from '.
  */
 export type SyncOutcome = 'applied' | 'in_sync' | 'skipped' | 'invalid' | 'unavailable' | 'capped' | 'dry_run' | 'failed';
 
+/** What one admin-role sync did (also logged, one line per sync). */
 export interface SyncResult {
+  /** How it ended. */
   outcome: SyncOutcome;
-  /** Changes of the plan: written when `applied`, only planned when `capped` or `dry_run`. */
+  /** ADMIN rows created: written when `applied`, only planned when `capped` or `dry_run` (likewise below). */
   granted: number;
+  /** Rows of another role made ADMIN. */
   upgraded: number;
+  /** ADMIN rows removed. */
   revoked: number;
+  /** Entitled names with no local mail domain (never created). */
   unknownDomains: number;
+  /** How long the sync took. */
   durationMs: number;
+  /** The id its audit rows and log line carry. */
   correlationId: string;
   /** The domain names behind the counts, for dry runs and the resync command's report. */
   changes: { granted: string[]; upgraded: string[]; revoked: string[] };

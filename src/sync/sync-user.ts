@@ -2,14 +2,19 @@ import type { EntitlementsService } from '../entitlements/service';
 import { EntitlementsUnavailableError, type Entitlements } from '../entitlements/types';
 import type { AdminRoleSync, SyncResult } from './admin-sync';
 
+/** A user whose rows are synced: the `users` row's id, sub and email. */
 export interface UserToSync {
+  /** `users.id`. */
   id: string;
+  /** The OIDC subject (the cache key). */
   sub: string | null;
+  /** The email the entitlements service is asked about. */
   email: string | null;
   /** Claims of the login (forwarded to the backend as configured); none for a resync without login. */
   userInfo?: Record<string, unknown>;
 }
 
+/** A sync's result, with the answer it worked from. */
 export interface UserSyncResult extends SyncResult {
   /** The answer the sync used (fresh, or stale when the service failed); absent when unavailable. */
   entitlements?: Entitlements;

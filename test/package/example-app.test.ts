@@ -47,13 +47,31 @@ afterAll(() => {
 describe('the tarball', () => {
   it('holds the compiled library, its types, models, migrations and licence, and nothing of the repository', async () => {
     const { stdout } = await run('tar', ['-tzf', tarball]);
-    const files = stdout.trim().split('\n').map((file) => file.replace(/^package\//, ''));
+    const files = stdout
+      .trim()
+      .split('\n')
+      .map((file) => file.replace(/^package\//, ''));
     expect(files).toEqual(
-      expect.arrayContaining(['dist/index.mjs', 'dist/index.cjs', 'dist/index.d.mts', 'dist/index.d.ts', 'dist/cli.mjs', 'prisma/models.prisma', 'LICENSE', 'README.md', 'package.json']),
+      expect.arrayContaining([
+        'dist/index.mjs',
+        'dist/index.cjs',
+        'dist/index.d.mts',
+        'dist/index.d.ts',
+        'dist/cli.mjs',
+        'prisma/models.prisma',
+        'LICENSE',
+        'README.md',
+        'package.json',
+      ]),
     );
     expect(files.filter((file) => file.startsWith('prisma/sqlite/migrations/')).length).toBeGreaterThan(1);
     expect(files.filter((file) => file.startsWith('prisma/postgresql/migrations/')).length).toBeGreaterThan(1);
-    expect(files.filter((file) => /^(src|server|tools|test|bench|examples|generated)\//.test(file) || file.endsWith('.ts') && !file.endsWith('.d.ts') && !file.endsWith('.d.mts'))).toEqual([]);
+    expect(
+      files.filter(
+        (file) =>
+          /^(src|server|tools|test|bench|examples|generated)\//.test(file) || (file.endsWith('.ts') && !file.endsWith('.d.ts') && !file.endsWith('.d.mts')),
+      ),
+    ).toEqual([]);
   });
 });
 
@@ -78,7 +96,8 @@ describe('installed into an empty directory beside express, passport and @prisma
 
   it('brings none of the reference server, development IdP or tooling packages, and no second express', () => {
     const names = installed();
-    for (const name of ['tsx', 'oidc-provider', 'cli-progress', 'prisma', 'tsup', 'redis', 'better-sqlite3', 'pg', 'dotenv']) expect({ name, installed: names.includes(name) }).toEqual({ name, installed: false });
+    for (const name of ['tsx', 'oidc-provider', 'cli-progress', 'prisma', 'tsup', 'redis', 'better-sqlite3', 'pg', 'dotenv'])
+      expect({ name, installed: names.includes(name) }).toEqual({ name, installed: false });
     expect(readdirSync(join(host, 'node_modules', 'oidc-entitlements'))).not.toContain('node_modules');
     expect(JSON.parse(readFileSync(join(host, 'node_modules', 'express', 'package.json'), 'utf8')).version).toBe('5.1.0');
   });
@@ -120,9 +139,11 @@ describe('installed into an empty directory beside express, passport and @prisma
   });
 
   it('says what to install when the development IdP is asked for without oidc-provider', async () => {
-    const failure = await run(join(host, 'node_modules', '.bin', 'oidc-entitlements'), ['dev-idp', '--client-id', 'a', '--client-secret', 'b', '--redirect-uri', 'http://localhost/cb'], { cwd: host }).catch(
-      (error: { code: number; stderr: string }) => error,
-    );
+    const failure = await run(
+      join(host, 'node_modules', '.bin', 'oidc-entitlements'),
+      ['dev-idp', '--client-id', 'a', '--client-secret', 'b', '--redirect-uri', 'http://localhost/cb'],
+      { cwd: host },
+    ).catch((error: { code: number; stderr: string }) => error);
     expect(failure).toMatchObject({ code: 2, stderr: expect.stringContaining('npm install --save-dev oidc-provider@9') });
   });
 });
@@ -131,7 +152,10 @@ describe('the example host app (examples/express-app) on the tarball', () => {
   let app: string;
   beforeAll(async () => {
     app = join(work, 'express-app');
-    cpSync(EXAMPLE, app, { recursive: true, filter: (source) => !/[/\\](node_modules|dist|data|generated)$/.test(source) && !source.endsWith('oidc-entitlements.prisma') });
+    cpSync(EXAMPLE, app, {
+      recursive: true,
+      filter: (source) => !/[/\\](node_modules|dist|data|generated)$/.test(source) && !source.endsWith('oidc-entitlements.prisma'),
+    });
     const manifest = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
     manifest.dependencies['oidc-entitlements'] = `file:${tarball}`;
     writeFileSync(join(app, 'package.json'), JSON.stringify(manifest, null, 2));
@@ -202,11 +226,18 @@ describe('the example host app (examples/express-app) on the tarball', () => {
 
     const adminRows = async (email: string) =>
       (
-        await prisma.mailDomainAccess.findMany({ where: { user: { email }, role: 'ADMIN' }, include: { maildomain: true }, orderBy: { maildomain: { name: 'asc' } } })
+        await prisma.mailDomainAccess.findMany({
+          where: { user: { email }, role: 'ADMIN' },
+          include: { maildomain: true },
+          orderBy: { maildomain: { name: 'asc' } },
+        })
       ).map((row) => ({ domain: row.maildomain.name, source: row.source }));
 
     it('logs a person in, syncs the ADMIN rows from DeployCenter, and serves its own guarded route', async () => {
-      dc.entitlementsByEmail.set('alice@example.fr', { can_access: true, can_admin_maildomains: ['alice.example.fr', 'Shared.Example.FR.', 'unknown.example.fr'] });
+      dc.entitlementsByEmail.set('alice@example.fr', {
+        can_access: true,
+        can_admin_maildomains: ['alice.example.fr', 'Shared.Example.FR.', 'unknown.example.fr'],
+      });
       const browser = new Browser('application/json');
       const landing = await loginAt(browser, appUrl, 'alice');
       expect(landing.status).toBe(200);

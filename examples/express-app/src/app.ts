@@ -12,7 +12,9 @@ app.use('/api/v1.0', oe.authRouter); // authenticate/, callback/, logout/
 if (process.env.MOUNT_LA_SUITE_API === 'true') app.use('/api/v1.0', oe.apiRouter); // the La Suite REST surface, if you want it
 
 app.get('/', (req, res) => {
-  res.type('html').send(req.user ? `<p>Logged in as ${req.user.email}. <a href="/domains/">My domains</a></p>` : '<a href="/api/v1.0/authenticate/">Log in</a>');
+  res
+    .type('html')
+    .send(req.user ? `<p>Logged in as ${req.user.email}. <a href="/domains/">My domains</a></p>` : '<a href="/api/v1.0/authenticate/">Log in</a>');
 });
 
 // The app's own route, behind the entitlements gate: the mail domains the user administers.

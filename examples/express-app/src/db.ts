@@ -10,7 +10,8 @@ import { PrismaClient as SqliteClient } from './generated/sqlite/client.js';
  * both clients have the same models, so one type describes either.
  */
 function createClient(databaseUrl: string): SqliteClient {
-  if (/^postgres(ql)?:\/\//.test(databaseUrl)) return new PostgresClient({ adapter: new PrismaPg({ connectionString: databaseUrl }) }) as unknown as SqliteClient;
+  if (/^postgres(ql)?:\/\//.test(databaseUrl))
+    return new PostgresClient({ adapter: new PrismaPg({ connectionString: databaseUrl }) }) as unknown as SqliteClient;
   mkdirSync('data', { recursive: true });
   return new SqliteClient({ adapter: new PrismaBetterSqlite3({ url: databaseUrl }) });
 }

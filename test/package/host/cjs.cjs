@@ -12,7 +12,9 @@ oe.close().then(() =>
       exports: Object.keys(library).sort(),
       errorCode: error.code,
       derivesFromBase: error instanceof OidcEntitlementsError,
-      routers: Object.keys(oe).filter((name) => name.endsWith('Router')).sort(),
+      routers: Object.keys(oe)
+        .filter((name) => name.endsWith('Router'))
+        .sort(),
     }),
   ),
 );
