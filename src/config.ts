@@ -18,6 +18,9 @@ export class ConfigError extends OidcEntitlementsError {
   }
 }
 
+/** SESSION_STORE's values. */
+export type SessionStoreKind = 'database' | 'redis';
+
 /** ENTITLEMENTS_SYNC_ON_UNAVAILABLE's values. */
 export type SyncOnUnavailable = 'keep' | 'deny';
 
@@ -103,7 +106,11 @@ export interface Config {
   production: boolean;
   /** SESSION_SECRET: signs the session cookie (random per process in development when unset). */
   sessionSecret: string;
-  /** REDIS_URL: shared entitlements cache and sessions across instances; in-process and database otherwise. */
+  /** SESSION_COOKIE_AGE: seconds a logged-in session lives, from the login (activity never extends it). */
+  sessionCookieAge: number;
+  /** SESSION_STORE: `database` (the `sessions` table) or `redis` (needs REDIS_URL; a Redis outage then ends sessions). */
+  sessionStore: SessionStoreKind;
+  /** REDIS_URL: the entitlements cache and its coalescing lock shared across instances (and sessions with SESSION_STORE=redis). */
   redisUrl?: string;
   /** The OIDC client and the user rules at login. */
   oidc: OidcConfig;
@@ -325,10 +332,15 @@ function readLibraryConfig(read: EnvReader, production: boolean): Config {
   }
   const provisioningApiKey = read.secret('PROVISIONING_API_KEY');
   const warnings: string[] = [];
+  const redisUrl = read.url('REDIS_URL', ['redis:', 'rediss:']);
+  const sessionStore = read.oneOf('SESSION_STORE', ['database', 'redis'] as const, 'database');
+  if (sessionStore === 'redis' && !redisUrl) throw new ConfigError('SESSION_STORE', 'is redis but REDIS_URL is not set');
   return {
     production,
     sessionSecret,
-    redisUrl: read.url('REDIS_URL', ['redis:', 'rediss:']),
+    sessionCookieAge: read.int('SESSION_COOKIE_AGE', 43200, { min: 60 }),
+    sessionStore,
+    redisUrl,
     // The default redirect URI is the reference server's (on PORT).
     oidc: oidcConfig(read, read.int('PORT', 3000, { min: 1, max: 65535 }), production),
     entitlements: entitlementsConfig(read, warnings),

@@ -8,6 +8,7 @@ import type { ApiPrismaClient } from './api/prisma-types';
 import { completeLogin } from './auth/login';
 import type { UserPrismaClient, UserRecord } from './auth/prisma-types';
 import { authRoutes } from './auth/routes';
+import type { SessionPrismaClient } from './auth/database-session-store';
 import { createSessionStore, sessionMiddleware } from './auth/session';
 import { discoverIssuer, OidcLoginStrategy, STRATEGY_NAME } from './auth/strategy';
 import type { Config } from './config';
@@ -34,7 +35,7 @@ declare global {
  * The host's PrismaClient, described by the calls the library makes: any client generated from a
  * schema that holds the package's models (`oidc-entitlements models`) fits, SQLite or PostgreSQL.
  */
-export type OidcEntitlementsPrisma = SyncPrismaClient & UserPrismaClient & ApiPrismaClient;
+export type OidcEntitlementsPrisma = SyncPrismaClient & UserPrismaClient & ApiPrismaClient & Partial<SessionPrismaClient>;
 
 /** What {@link createOidcEntitlements} takes. */
 export interface OidcEntitlementsOptions {
@@ -109,7 +110,7 @@ export function createOidcEntitlements(options: OidcEntitlementsOptions): OidcEn
   const adminSync = new AdminRoleSync({ prisma, provider: options.provider, logger, options: config.entitlements.sync, onResult: metrics.recordSync });
   const sessions = options.sessionStore
     ? { store: options.sessionStore, close: async () => undefined }
-    : createSessionStore({ redisUrl: config.redisUrl, prefix: config.entitlements.cache.prefix, prisma, logger });
+    : createSessionStore({ kind: config.sessionStore, redisUrl: config.redisUrl, prefix: config.entitlements.cache.prefix, prisma, logger });
 
   const passport = new Passport();
   const passportSession = passport.session();
@@ -156,7 +157,14 @@ export function createOidcEntitlements(options: OidcEntitlementsOptions): OidcEn
       // Without a session (its store is down) the request is anonymous rather than an error.
       (req, res, next) => (req.session ? passportSession(req, res, next) : next()),
     ],
-    authRouter: authRoutes({ passport, strategy: discover, oidc: config.oidc, logger, onLogin: metrics.recordLogin }),
+    authRouter: authRoutes({
+      passport,
+      strategy: discover,
+      oidc: config.oidc,
+      sessionAgeSeconds: config.sessionCookieAge,
+      logger,
+      onLogin: metrics.recordLogin,
+    }),
     apiRouter: apiRoutes({ prisma, entitlements, adminSync, config, logger }),
     requireEntitlement: (name) => requireEntitlement(entitlements, name),
     getEntitlements: (request) => entitlements.getUserEntitlements(request),

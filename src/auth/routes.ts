@@ -20,6 +20,8 @@ export interface AuthRoutesDeps {
   /** Resolves once the strategy is registered (discovery done); rejects while the IdP is unreachable. */
   strategy: () => Promise<OidcLoginStrategy>;
   oidc: Pick<OidcConfig, 'loginRedirectUrl' | 'logoutRedirectUrl' | 'redirectUri'>;
+  /** SESSION_COOKIE_AGE: a logged-in session's lifetime, from the login. */
+  sessionAgeSeconds: number;
   logger: Logger;
   onLogin?: (result: LoginResultLabel) => void;
 }
@@ -29,12 +31,36 @@ function absolute(url: string, base: string): string {
   return new URL(url, base).href;
 }
 
+const SESSIONS_UNAVAILABLE = 'Sessions are unavailable: please try again later';
+
+/**
+ * Makes the redirect to the IdP wait for the session (the login's state) to be saved, and answers 503
+ * instead when it cannot be: a login whose state is lost would only fail at the callback. Passport's
+ * strategy ends the response itself, so `res.end` is where the redirect can be held back.
+ */
+function saveStateBeforeRedirect(req: Request, res: Response, logger: Logger): void {
+  const end = res.end as (...args: unknown[]) => Response;
+  res.end = ((...args: unknown[]) => {
+    res.end = end as Response['end'];
+    if (res.statusCode < 300 || res.statusCode >= 400 || !req.session) return end.apply(res, args);
+    req.session.save((error?: unknown) => {
+      if (!error) return end.apply(res, args);
+      logger.warn({ err: (error as Error).message }, 'login not started: its state could not be saved (session store unreachable)');
+      delete (req as { session?: unknown }).session; // nothing left for express-session to save
+      res.removeHeader('Location');
+      res.removeHeader('Content-Length');
+      sendError(req, res, 503, SESSIONS_UNAVAILABLE);
+    });
+    return res;
+  }) as Response['end'];
+}
+
 /** docs/specification.md §7.1: `authenticate/`, `callback/`, `logout/` (GET and POST). */
-export function authRoutes({ passport, strategy, oidc, logger, onLogin }: AuthRoutesDeps): Router {
+export function authRoutes({ passport, strategy, oidc, sessionAgeSeconds, logger, onLogin }: AuthRoutesDeps): Router {
   const router = Router();
 
   const withStrategy = (handler: (req: Request, res: Response, next: NextFunction) => void) => (req: Request, res: Response, next: NextFunction) => {
-    if (!req.session) return sendError(req, res, 503, 'Sessions are unavailable: please try again later');
+    if (!req.session) return sendError(req, res, 503, SESSIONS_UNAVAILABLE);
     strategy().then(
       () => handler(req, res, next),
       (error: unknown) => {
@@ -46,11 +72,20 @@ export function authRoutes({ passport, strategy, oidc, logger, onLogin }: AuthRo
 
   router.get(
     '/authenticate/',
-    withStrategy((req, res, next) => passport.authenticate(STRATEGY_NAME)(req, res, next)),
+    withStrategy((req, res, next) => {
+      saveStateBeforeRedirect(req, res, logger);
+      passport.authenticate(STRATEGY_NAME)(req, res, next);
+    }),
   );
 
   router.get(
     '/callback/',
+    (req, res, next) => {
+      // Without `code` or `error` this is no answer from the IdP: openid-client would start a new login.
+      if (req.query.code === undefined && req.query.error === undefined)
+        return sendError(req, res, 400, 'Not an answer of the identity provider: start the login again');
+      next();
+    },
     withStrategy((req, res, next) => {
       passport.authenticate(STRATEGY_NAME, (error: unknown, user: Express.User | false, info: Partial<LoginRefusalInfo> | undefined) => {
         if (!error && !user && info?.refusal) {
@@ -69,11 +104,14 @@ export function authRoutes({ passport, strategy, oidc, logger, onLogin }: AuthRo
           return sendError(req, res, 401, `Authentication failed: ${info?.message ?? 'no user'}`);
         }
         const { idToken } = user as Express.User & { idToken?: string };
-        req.logIn(user, (loginError?: unknown) => {
+        // Set before Passport regenerates the session, which carries them over (keepSessionInfo) into
+        // the one write it makes: the ID token for logout, and a lifetime of SESSION_COOKIE_AGE from now.
+        req.session.oidcIdToken = idToken;
+        req.session.cookie.maxAge = sessionAgeSeconds * 1000;
+        req.logIn(user, { session: true, keepSessionInfo: true }, (loginError?: unknown) => {
           if (loginError) return next(loginError);
           onLogin?.('success');
-          req.session.oidcIdToken = idToken;
-          req.session.save((saveError?: unknown) => (saveError ? next(saveError) : res.redirect(oidc.loginRedirectUrl)));
+          res.redirect(oidc.loginRedirectUrl);
         });
       })(req, res, next);
     }),

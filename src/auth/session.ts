@@ -1,19 +1,22 @@
-import { PrismaSessionStore } from '@quixo3/prisma-session-store';
 import RedisStore from 'connect-redis';
 import session, { type Store } from 'express-session';
 import type { RequestHandler } from 'express';
-import { createRedisClient } from '../redis';
+import type { SessionStoreKind } from '../config';
 import type { Logger } from '../logging';
+import { createRedisClient } from '../redis';
+import { DatabaseSessionStore, type SessionPrismaClient } from './database-session-store';
 
 export const SESSION_COOKIE = 'sessionid';
-const TWELVE_HOURS_MS = 12 * 60 * 60 * 1000;
+/** A session that never completed a login (it holds a login's state) lives this long at most. */
+export const ANONYMOUS_SESSION_MS = 15 * 60 * 1000;
 
 export interface SessionStoreOptions {
+  kind: SessionStoreKind;
   redisUrl?: string;
   /** Key prefix in Redis (ENTITLEMENTS_CACHE_PREFIX, so several apps can share one Redis). */
   prefix: string;
   /** A client whose schema has the `Session` model (the `sessions` table). */
-  prisma: unknown;
+  prisma: Partial<SessionPrismaClient>;
   logger: Logger;
 }
 
@@ -22,25 +25,30 @@ export interface ClosableStore {
   close(): Promise<void>;
 }
 
-/** Redis with REDIS_URL (shared by instances), else the database (survives restarts). */
-export function createSessionStore({ redisUrl, prefix, prisma, logger }: SessionStoreOptions): ClosableStore {
-  if (redisUrl) {
-    // Commands fail at once while Redis is away: requests go on without a session.
+/**
+ * The `sessions` table by default (shared by every instance, untouched by a Redis outage); Redis with
+ * SESSION_STORE=redis, where an outage of Redis ends the sessions.
+ */
+export function createSessionStore({ kind, redisUrl, prefix, prisma, logger }: SessionStoreOptions): ClosableStore {
+  if (kind === 'redis' && redisUrl) {
     const client = createRedisClient(redisUrl);
-    return { store: new RedisStore({ client, prefix: `${prefix}:session:` }), close: async () => client.disconnect() };
+    // Lifetimes are absolute, so a touch would only cost a round trip.
+    return { store: new RedisStore({ client, prefix: `${prefix}:session:`, disableTouch: true }), close: async () => client.disconnect() };
   }
-  const store = new PrismaSessionStore(prisma as ConstructorParameters<typeof PrismaSessionStore>[0], {
-    checkPeriod: 10 * 60 * 1000,
-    dbRecordIdIsSessionId: true,
-    logger: { log: () => undefined, warn: (message: string) => logger.warn(message), error: (message: string) => logger.error(message) },
-  });
-  return { store, close: async () => store.shutdown() };
+  if (!prisma.session) {
+    throw new Error('the default session store needs the `Session` model in your Prisma schema (oidc-entitlements models), or pass `sessionStore`');
+  }
+  const store = new DatabaseSessionStore(prisma as SessionPrismaClient, logger);
+  return { store, close: async () => store.close() };
 }
 
 /**
  * express-session with the cookie rules of the guide: httpOnly, SameSite=Lax, Secure in production.
- * When the store fails (Redis down), the request goes on without a session — anonymous, so the API
- * answers 401 and a login 503 — instead of failing: sessions fail closed, never in a storm of 500s.
+ * Lifetimes are absolute: a new session (a login under way) expires 15 minutes after it was created,
+ * a logged-in one `SESSION_COOKIE_AGE` after the login (the callback sets it); requests never extend
+ * them, so the cookie's expiry and the stored one stay the same.
+ * When the store fails, the request goes on without a session — anonymous, so the API answers 401
+ * and a login 503 — instead of failing: sessions fail closed, never in a storm of 500s.
  */
 export function sessionMiddleware({
   secret,
@@ -59,19 +67,23 @@ export function sessionMiddleware({
     store,
     resave: false,
     saveUninitialized: false,
-    cookie: { httpOnly: true, sameSite: 'lax', secure: production, maxAge: TWELVE_HOURS_MS },
+    cookie: { httpOnly: true, sameSite: 'lax', secure: production, maxAge: ANONYMOUS_SESSION_MS },
   });
   // Requests without a session cookie never touch the store, so recovery cannot be seen per request:
   // an outage is logged at most once a minute instead of at every request.
   let lastWarning = 0;
   return (req, res, next) => {
     handler(req, res, (error?: unknown) => {
-      if (!error) return next();
-      if (Date.now() - lastWarning > 60_000) {
-        logger.warn({ err: (error as Error).message }, 'session store unreachable: requests go on without a session');
-        lastWarning = Date.now();
+      if (error) {
+        if (Date.now() - lastWarning > 60_000) {
+          logger.warn({ err: (error as Error).message }, 'session store unreachable: requests go on without a session');
+          lastWarning = Date.now();
+        }
+        delete (req as { session?: unknown }).session;
+        return next();
       }
-      delete (req as { session?: unknown }).session;
+      // express-session would reset the expiry to now + maxAge at every response (a sliding session).
+      if (req.session) req.session.touch = () => req.session;
       next();
     });
   };

@@ -1,6 +1,7 @@
 import type { Config } from '../config';
 import type { Logger } from '../logging';
 import { MemoryCacheStore } from './cache/memory';
+import { FallbackCacheStore } from './cache/fallback';
 import { RedisCacheStore } from './cache/redis';
 import type { EntitlementsCacheStore } from './cache/store';
 import { createEntitlementsBackend } from './factory';
@@ -18,12 +19,18 @@ export interface CreateEntitlementsServiceOptions {
   onUpstream?: (seconds: number, ok: boolean) => void;
 }
 
-/** The configured backend behind the configured cache: Redis with REDIS_URL, node-cache otherwise. */
+/** How long another instance waits for a lock holder whose backend has no timeout of its own, in seconds. */
+const DEFAULT_LOCK_SECONDS = 10;
+
+/** The configured backend behind the configured cache: Redis (node-cache while it is down) with REDIS_URL, node-cache otherwise. */
 export function createEntitlementsService({ config, logger, backend, store, onFetch, onUpstream }: CreateEntitlementsServiceOptions): EntitlementsService {
   const { cache } = config.entitlements;
+  const inProcess = () => new MemoryCacheStore(cache.maxKeys, logger);
   return new EntitlementsService({
     backend: backend ?? createEntitlementsBackend(config.entitlements, logger),
-    store: store ?? (config.redisUrl ? new RedisCacheStore(config.redisUrl) : new MemoryCacheStore(cache.maxKeys, logger)),
+    store: store ?? (config.redisUrl ? new FallbackCacheStore(new RedisCacheStore(config.redisUrl), inProcess(), logger) : inProcess()),
+    // The cross-instance lock outlives the longest upstream call a holder may make.
+    lockTtlMs: ((config.entitlements.deployCenter?.timeout ?? DEFAULT_LOCK_SECONDS) + 1) * 1000,
     cache,
     logger,
     onFetch,

@@ -4,13 +4,19 @@ import { userLabel, type Logger } from '../logging';
 import type { CachedEntitlements, EntitlementsCacheStore } from './cache/store';
 import { EntitlementsUnavailableError, type Entitlements, type EntitlementsBackend, type EntitlementsRequest } from './types';
 
+const DEFAULT_LOCK_TTL_MS = 11_000;
+/** How often an instance waiting for another's answer looks for it. */
+const LOCK_POLL_MS = 20;
+
 /** How an answer was obtained: for logs and metrics. */
-export type FetchResult = 'fresh_hit' | 'miss' | 'refresh' | 'stale_served' | 'unavailable' | 'uncached';
+export type FetchResult = 'fresh_hit' | 'miss' | 'refresh' | 'coalesced' | 'stale_served' | 'unavailable' | 'uncached';
 
 export interface EntitlementsServiceOptions {
   backend: EntitlementsBackend;
   store: EntitlementsCacheStore;
   cache: CacheConfig;
+  /** How long a cross-instance lock is held at most (the store's `acquireLock`), and how long others wait for it. */
+  lockTtlMs?: number;
   logger: Logger;
   /** Called once per request with how it was answered. */
   onFetch?: (result: FetchResult) => void;
@@ -53,9 +59,60 @@ export class EntitlementsService {
     const joined = this.inFlight.get(key);
     if (joined) return joined;
 
-    const fetching = this.fetchAndStore(key, request, cached).finally(() => this.inFlight.delete(key));
+    const fetching = this.fetchOnce(key, request, cached).finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, fetching);
     return fetching;
+  }
+
+  /**
+   * One upstream request for concurrent misses across instances: the instance that takes the store's
+   * lock fetches; the others wait for its answer to land in the store, and fetch themselves when it
+   * does not (the holder failed, or the lock expired). Without a lock (none offered, store down) every
+   * instance fetches, coalesced within its own process.
+   */
+  private async fetchOnce(key: string, request: EntitlementsRequest, cached: CachedEntitlements | undefined): Promise<Entitlements> {
+    const since = this.now();
+    const lockKey = `${key}:lock`;
+    const token = await this.tryLock(lockKey);
+    if (token === null) {
+      const shared = await this.waitForHolder(key, lockKey, since, cached);
+      if (shared) {
+        this.options.onFetch?.('coalesced');
+        return shared.value;
+      }
+    }
+    try {
+      return await this.fetchAndStore(key, request, cached);
+    } finally {
+      if (token) await this.options.store.releaseLock?.(lockKey, token).catch(() => undefined);
+    }
+  }
+
+  /** A token when this instance holds the lock, `null` when another does, `undefined` when there is no lock to take. */
+  private async tryLock(lockKey: string): Promise<string | null | undefined> {
+    if (!this.options.store.acquireLock) return undefined;
+    try {
+      return await this.options.store.acquireLock(lockKey, this.options.lockTtlMs ?? DEFAULT_LOCK_TTL_MS);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The holder's answer once it is stored (newer than `before`, or fetched since `since`); undefined when the holder gave up. */
+  private async waitForHolder(key: string, lockKey: string, since: number, before: CachedEntitlements | undefined): Promise<CachedEntitlements | undefined> {
+    const isNew = (entry: CachedEntitlements | undefined) => entry !== undefined && (entry.fetchedAt >= since || entry.fetchedAt !== before?.fetchedAt);
+    const deadline = performance.now() + (this.options.lockTtlMs ?? DEFAULT_LOCK_TTL_MS);
+    while (performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
+      const entry = await this.read(key);
+      if (isNew(entry)) return entry;
+      const held = await this.options.store.isLocked?.(lockKey).catch(() => false);
+      if (!held) {
+        const last = await this.read(key); // the holder may have stored its answer just before letting go
+        return isNew(last) ? last : undefined;
+      }
+    }
+    return undefined;
   }
 
   private async fetchUncached(request: EntitlementsRequest): Promise<Entitlements> {

@@ -251,17 +251,41 @@ describe.each(PROVIDERS_UNDER_TEST)('OIDC login with the admin-role sync on %s',
       redis.disconnect();
     });
 
-    it('keeps sessions and the entitlements cache in Redis, and logout removes the session', async () => {
+    it('keeps the entitlements cache in Redis and the sessions in the database, and logout removes the session', async () => {
       await db.truncate();
       h.dc.reset();
       const browser = h.browser();
       await h.login(browser, 'alice');
       expect(await h.whoami(browser)).toBe(ALICE);
-      expect(await db.prisma.session.count()).toBe(0);
-      expect(await redis.keys(`${prefix}:session:*`)).toHaveLength(1);
+      expect(await db.prisma.session.count()).toBe(1);
+      expect(await redis.keys(`${prefix}:session:*`)).toHaveLength(0);
       expect(await redis.exists(`${prefix}:entitlements:user:alice`)).toBe(1);
       await browser.request(`${h.appUrl}/api/v1.0/logout/`);
-      expect(await redis.keys(`${prefix}:session:*`)).toHaveLength(0);
+      expect(await db.prisma.session.count()).toBe(0);
+    });
+
+    it('keeps sessions in Redis with SESSION_STORE=redis, with the same absolute lifetime, and logout removes them', async () => {
+      const inRedis = await startLoginHarness(db, {
+        REDIS_URL: process.env.TEST_REDIS_URL!,
+        ENTITLEMENTS_CACHE_PREFIX: prefix,
+        SESSION_STORE: 'redis',
+        SESSION_COOKIE_AGE: '600',
+      });
+      try {
+        await db.truncate();
+        const browser = inRedis.browser();
+        await inRedis.login(browser, 'alice');
+        expect(await inRedis.whoami(browser)).toBe(ALICE);
+        expect(await db.prisma.session.count()).toBe(0);
+        const keys = await redis.keys(`${prefix}:session:*`);
+        expect(keys).toHaveLength(1);
+        expect(await redis.ttl(keys[0]!)).toBeGreaterThan(590);
+        expect(await redis.ttl(keys[0]!)).toBeLessThanOrEqual(600);
+        await browser.request(`${inRedis.appUrl}/api/v1.0/logout/`);
+        expect(await redis.keys(`${prefix}:session:*`)).toHaveLength(0);
+      } finally {
+        await inRedis.close();
+      }
     });
   });
 

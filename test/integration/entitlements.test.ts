@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { DeployCenterEntitlementsBackend } from '../../src/entitlements/backends/deploycenter';
 import { LocalEntitlementsBackend } from '../../src/entitlements/backends/local';
+import { FallbackCacheStore } from '../../src/entitlements/cache/fallback';
 import { MemoryCacheStore } from '../../src/entitlements/cache/memory';
 import { RedisCacheStore } from '../../src/entitlements/cache/redis';
 import type { EntitlementsCacheStore } from '../../src/entitlements/cache/store';
@@ -213,5 +214,65 @@ describe('cache bounds and shared-store hygiene', () => {
     await store.client.set(key, 'not json', 'EX', 60);
     expect(await store.get(key)).toBeUndefined();
     await store.close();
+  });
+});
+
+(process.env.TEST_REDIS_URL ? describe : describe.skip)('one upstream request across instances (Redis lock)', () => {
+  const dc = new DeployCenterStandIn();
+  beforeAll(() => dc.start());
+  afterAll(() => dc.stop());
+  beforeEach(() => dc.reset());
+
+  /** `count` instances, each its own service and Redis connection, on one Redis and one prefix. */
+  function instances(count: number, { lockTtlMs = 3000 } = {}) {
+    const prefix = `coalesce-${randomBytes(4).toString('hex')}`;
+    return Array.from({ length: count }, () => {
+      const logger = recordingLogger();
+      const fetches: FetchResult[] = [];
+      const service = new EntitlementsService({
+        backend: new DeployCenterEntitlementsBackend({ base_url: dc.url, service_id: 's', timeout: 2, oidc_claims: [] }, 'k', logger),
+        store: new FallbackCacheStore(new RedisCacheStore(process.env.TEST_REDIS_URL!), new MemoryCacheStore(100, logger), logger),
+        cache: { timeout: 300, staleTimeout: 3600, prefix, maxKeys: 100 },
+        lockTtlMs,
+        logger,
+        onFetch: (result) => fetches.push(result),
+      });
+      return { service, fetches };
+    });
+  }
+
+  it('3 instances × 10 concurrent misses for one user make 1 request, and all get its answer', async () => {
+    dc.entitlementsByEmail.set(ALICE.email, { can_access: true, can_admin_maildomains: ['a.fr'] });
+    const slow = dc.defaultReply;
+    dc.reply = (request) => ({ ...slow(request), delayMs: 300 });
+    const all = instances(3);
+    const answers = await Promise.all(all.flatMap(({ service }) => Array.from({ length: 10 }, () => service.getUserEntitlements(ALICE))));
+    expect(dc.requests).toHaveLength(1);
+    expect(answers.every((answer) => answer.can_admin_maildomains?.toString() === 'a.fr')).toBe(true);
+    expect(all.flatMap(({ fetches }) => fetches).filter((result) => result === 'coalesced')).toHaveLength(2);
+    await Promise.all(all.map(({ service }) => service.close()));
+  });
+
+  it('forced refreshes (two tabs logging in on two instances) share one request too', async () => {
+    dc.entitlementsByEmail.set(ALICE.email, { can_access: true, can_admin_maildomains: [] });
+    const slow = dc.defaultReply;
+    dc.reply = (request) => ({ ...slow(request), delayMs: 300 });
+    const all = instances(2);
+    await Promise.all(all.map(({ service }) => service.getUserEntitlements({ ...ALICE, forceRefresh: true })));
+    expect(dc.requests).toHaveLength(1);
+    await Promise.all(all.map(({ service }) => service.close()));
+  });
+
+  it('when the holder fails, the others ask the service themselves', async () => {
+    let calls = 0;
+    dc.reply = () => (++calls === 1 ? { status: 502, delayMs: 200 } : { json: { entitlements: { can_access: true } }, delayMs: 50 });
+    const [holder, waiter] = instances(2);
+    const first = holder!.service.getUserEntitlements(ALICE).catch((error: unknown) => error);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const second = await waiter!.service.getUserEntitlements(ALICE);
+    expect(await first).toBeInstanceOf(EntitlementsUnavailableError);
+    expect(second.can_access).toBe(true);
+    expect(dc.requests).toHaveLength(2);
+    await Promise.all([holder!.service.close(), waiter!.service.close()]);
   });
 });

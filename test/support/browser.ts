@@ -9,6 +9,8 @@ export interface Page {
   location: string | null;
   body: string;
   contentType: string;
+  /** The Set-Cookie headers of the response, as sent. */
+  setCookies: string[];
 }
 
 export class Browser {
@@ -57,7 +59,8 @@ export class Browser {
       body = init.raw ?? JSON.stringify(init.json);
     }
     const response = await fetch(url, { method: init.method ?? (body === undefined ? 'GET' : 'POST'), headers, body, redirect: 'manual' });
-    this.store(url, response.headers.getSetCookie());
+    const setCookies = response.headers.getSetCookie();
+    this.store(url, setCookies);
     const location = response.headers.get('location');
     return {
       status: response.status,
@@ -66,6 +69,7 @@ export class Browser {
       location: location ? new URL(location, url).href : null,
       body: await response.text(),
       contentType: response.headers.get('content-type') ?? '',
+      setCookies,
     };
   }
 

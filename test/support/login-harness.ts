@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
 import { loadConfig, type Env } from '../../src/config';
-import { createOidcEntitlements, type OidcEntitlements } from '../../src/oidc-entitlements';
+import { createOidcEntitlements, type OidcEntitlements, type OidcEntitlementsOptions } from '../../src/oidc-entitlements';
 import { createDevIdp, DEMO_ACCOUNTS, idpRequestListener, type DemoAccount } from '../../src/development/idp';
 import { authorizeAt, Browser, loginAt, type Page } from './browser';
 import type { TestDatabase } from './databases';
@@ -48,6 +48,7 @@ export async function startLoginHarness(
   {
     accounts = DEMO_ACCOUNTS,
     syncOnLogin,
+    libOptions = {},
     mount = (app, lib) => {
       app.use(lib.session);
       app.use('/api/v1.0', lib.authRouter, lib.apiRouter);
@@ -57,6 +58,8 @@ export async function startLoginHarness(
     syncOnLogin?: boolean;
     /** How the app mounts the library (default: `session`, then both routers at /api/v1.0). */
     mount?: (app: Express, lib: OidcEntitlements) => void | Promise<void>;
+    /** More options of createOidcEntitlements. */
+    libOptions?: Partial<OidcEntitlementsOptions>;
   } = {},
 ): Promise<LoginHarness> {
   const dc = await new DeployCenterStandIn().start();
@@ -85,7 +88,7 @@ export async function startLoginHarness(
     ...env,
   });
   const logger = recordingLogger();
-  const lib = createOidcEntitlements({ prisma: db.prisma, config, logger, syncOnLogin });
+  const lib = createOidcEntitlements({ prisma: db.prisma, config, logger, syncOnLogin, ...libOptions });
   const app = express();
   app.get('/metrics', lib.metricsHandler());
   await mount(app, lib);

@@ -26,6 +26,8 @@ describe('loadConfig', () => {
     const config = loadServerConfig({});
     expect(config).toMatchObject({
       production: false,
+      sessionCookieAge: 43200,
+      sessionStore: 'database',
       port: 3000,
       databaseUrl: 'file:./data/dev.db',
       migrateOnStart: true,
@@ -123,6 +125,9 @@ describe('loadConfig', () => {
     ],
     ['an unknown unavailable policy', { ENTITLEMENTS_SYNC_ON_UNAVAILABLE: 'retry' }, 'ENTITLEMENTS_SYNC_ON_UNAVAILABLE: must be one of keep, deny'],
     ['a non-Redis REDIS_URL', { REDIS_URL: 'http://x' }, 'REDIS_URL: must be a redis:// or rediss:// URL'],
+    ['Redis sessions without Redis', { SESSION_STORE: 'redis' }, 'SESSION_STORE: is redis but REDIS_URL is not set'],
+    ['an unknown session store', { SESSION_STORE: 'memcached' }, 'SESSION_STORE: must be one of database, redis'],
+    ['a session age under a minute', { SESSION_COOKIE_AGE: '5' }, 'SESSION_COOKIE_AGE: must be a whole number from 60'],
     ['an unsupported database', { DATABASE_URL: 'mysql://x/y' }, 'DATABASE_URL: must be a SQLite file'],
     ['an http issuer without the opt-in', { OIDC_ISSUER: 'http://idp.local/', OIDC_CLIENT_ID: 'c' }, 'OIDC_ISSUER: is an http:// URL'],
     ['an issuer without a client id', { OIDC_ISSUER: 'https://idp.example/' }, 'OIDC_CLIENT_ID: is required when OIDC_ISSUER is set'],

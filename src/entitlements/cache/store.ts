@@ -7,11 +7,24 @@ export interface CachedEntitlements {
   fetchedAt: number;
 }
 
-/** Where answers are kept: node-cache in one process, Redis across instances. */
+/**
+ * Where answers are kept: node-cache in one process, Redis across instances. A store shared by
+ * instances may also offer a short lock, so that concurrent misses for one user on several instances
+ * make one upstream request; any method may throw while the store is unreachable (the answer is then
+ * fetched without it).
+ */
 export interface EntitlementsCacheStore {
+  /** The entry under `key`, if any. */
   get(key: string): Promise<CachedEntitlements | undefined>;
   /** Keeps the entry for `ttlSeconds` (> 0). */
   set(key: string, entry: CachedEntitlements, ttlSeconds: number): Promise<void>;
+  /** Takes the lock named `key` for `ttlMs`: a token when taken, `null` when another holds it. */
+  acquireLock?(key: string, ttlMs: number): Promise<string | null>;
+  /** Gives the lock back, if `token` still holds it. */
+  releaseLock?(key: string, token: string): Promise<void>;
+  /** Whether someone holds the lock named `key`. */
+  isLocked?(key: string): Promise<boolean>;
+  /** Closes its connections. */
   close(): Promise<void>;
 }
 
