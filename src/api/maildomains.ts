@@ -8,6 +8,9 @@ import { ApiError, NOT_FOUND, parse, PERMISSION_DENIED, requireUser } from './er
 import type { AccessRow, AccessUser, ApiPrismaClient, MailDomainRow } from './prisma-types';
 import { AccessRequest, MailDomainRequest, type AccessBody, type MailDomainBody } from './schemas';
 
+/** Prisma's default wait for a connection (2 s) is short for a loaded server: a request waits rather than fails. */
+const TRANSACTION_OPTIONS = { maxWait: 10_000, timeout: 15_000 };
+
 export function toMailDomain(domain: MailDomainRow): z.infer<typeof MailDomainBody> {
   return {
     id: domain.id,
@@ -101,7 +104,7 @@ export function mailDomainRoutes({ prisma, features }: MailDomainDeps, gate: Req
         data: { action: 'GRANTED', userId, maildomainId: domain.id, domainName: domain.name, role, source: 'MANUAL', actor, correlationId: randomUUID() },
       });
       return created;
-    });
+    }, TRANSACTION_OPTIONS);
     res.status(201).json(toAccess(access));
   });
 
@@ -125,7 +128,7 @@ export function mailDomainRoutes({ prisma, features }: MailDomainDeps, gate: Req
           correlationId: randomUUID(),
         },
       });
-    });
+    }, TRANSACTION_OPTIONS);
     res.status(204).end();
   });
   return router;
