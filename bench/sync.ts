@@ -80,7 +80,7 @@ function rssMiB(): number {
 
 async function benchCacheMemory(): Promise<string[]> {
   const maxKeys = 100_000;
-  const store = new MemoryCacheStore(maxKeys, silent);
+  const store = new MemoryCacheStore(maxKeys);
   const answer = (i: number) => ({
     value: { can_access: true, can_admin_maildomains: [`d${i}.example.fr`, `e${i}.example.fr`], can_create: true },
     fetchedAt: Date.now(),
@@ -104,7 +104,7 @@ async function main(): Promise<void> {
   console.log('| database | N domains | scenario | ours: statements | ours: ms | reference: statements | reference: ms | statements ratio | time ratio |');
   console.log('|---|---:|---|---:|---:|---:|---:|---:|---:|');
   for (const row of rows) console.log(row);
-  console.log('\n### In-process entitlements cache (node-cache), resident memory\n');
+  console.log('\n### In-process entitlements cache (lru-cache), resident memory\n');
   for (const row of memory) console.log(row);
 }
 

@@ -49,7 +49,7 @@ export interface OidcEntitlementsOptions {
   provider?: DatabaseProvider;
   /** An entitlements backend instance instead of the one `config.entitlements.backend` names. */
   backend?: EntitlementsBackend;
-  /** Where entitlements answers are cached instead of node-cache (or Redis with `config.redisUrl`). */
+  /** Where entitlements answers are cached instead of the in-process store (or Redis with `config.redisUrl`). */
   cacheStore?: EntitlementsCacheStore;
   /** An express-session store instead of the `sessions` table (or Redis with `config.redisUrl`). */
   sessionStore?: Store;

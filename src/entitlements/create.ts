@@ -13,7 +13,7 @@ export interface CreateEntitlementsServiceOptions {
   logger: Logger;
   /** A backend instance instead of the one ENTITLEMENTS_BACKEND names. */
   backend?: EntitlementsBackend;
-  /** A store instead of node-cache / Redis (REDIS_URL). */
+  /** A store instead of the in-process one / Redis (REDIS_URL). */
   store?: EntitlementsCacheStore;
   onFetch?: (result: FetchResult) => void;
   onUpstream?: (seconds: number, ok: boolean) => void;
@@ -22,10 +22,10 @@ export interface CreateEntitlementsServiceOptions {
 /** How long another instance waits for a lock holder whose backend has no timeout of its own, in seconds. */
 const DEFAULT_LOCK_SECONDS = 10;
 
-/** The configured backend behind the configured cache: Redis (node-cache while it is down) with REDIS_URL, node-cache otherwise. */
+/** The configured backend behind the configured cache: Redis (the in-process store while it is down) with REDIS_URL, the in-process store otherwise. */
 export function createEntitlementsService({ config, logger, backend, store, onFetch, onUpstream }: CreateEntitlementsServiceOptions): EntitlementsService {
   const { cache } = config.entitlements;
-  const inProcess = () => new MemoryCacheStore(cache.maxKeys, logger);
+  const inProcess = () => new MemoryCacheStore(cache.maxKeys);
   return new EntitlementsService({
     backend: backend ?? createEntitlementsBackend(config.entitlements, logger),
     store: store ?? (config.redisUrl ? new FallbackCacheStore(new RedisCacheStore(config.redisUrl), inProcess(), logger) : inProcess()),

@@ -5,13 +5,14 @@ const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /**
  * The one normalisation of mail domain names, for stored `MailDomain.name` and entitled names alike:
- * trimmed, lowercased, trailing dot removed, IDN converted to ASCII (punycode). `null` when the name
+ * trimmed, lowercased, IDN converted to ASCII (punycode), then the trailing dot removed — in that
+ * order, because the conversion turns the other full stops (`。`, `．`) into dots. `null` when the name
  * cannot be converted (empty, forbidden code points).
  */
 export function normalizeDomainName(input: string): string | null {
-  const trimmed = input.trim().toLowerCase().replace(/\.$/, '');
+  const trimmed = input.trim().toLowerCase();
   if (!trimmed) return null;
-  return domainToASCII(trimmed) || null;
+  return domainToASCII(trimmed).replace(/\.$/, '') || null;
 }
 
 /** The normalised name when it is a valid one to store (docs/specification.md §7.5), else null. */

@@ -1,4 +1,4 @@
-import { normalizeDomainName } from './domain-names';
+import { validDomainName } from './domain-names';
 
 export type MailDomainRole = 'ADMIN' | 'VIEWER';
 export type AccessSource = 'ENTITLEMENTS' | 'MANUAL';
@@ -26,10 +26,13 @@ export function readEntitledDomains(value: unknown): EntitledDomains {
   const unusableNames: string[] = [];
   for (const item of value) {
     if (typeof item !== 'string') return { kind: 'invalid', problem: `can_admin_maildomains holds a ${item === null ? 'null' : typeof item}` };
-    const name = normalizeDomainName(item);
+    const name = validDomainName(item);
     if (name) names.add(name);
     else unusableNames.push(item);
   }
+  // A list of nothing but unusable names is a broken answer, never "entitled to nothing" (`[]`).
+  if (names.size === 0 && unusableNames.length > 0)
+    return { kind: 'invalid', problem: `can_admin_maildomains holds no valid domain name (${unusableNames.length} unusable)` };
   return { kind: 'list', names: [...names], unusableNames };
 }
 

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { DeployCenterEntitlementsBackend } from '../../src/entitlements/backends/deploycenter';
 import { LocalEntitlementsBackend } from '../../src/entitlements/backends/local';
 import { FallbackCacheStore } from '../../src/entitlements/cache/fallback';
@@ -43,6 +46,14 @@ describe('DeployCenter backend against a real HTTP server', () => {
     expect(dc.requests[0]!.query).not.toHaveProperty('siret');
   });
 
+  it.each([
+    ['no entitlements key', { organization: {} }],
+    ['an entitlements value that is not an object', { organization: {}, entitlements: ['can_access'] }],
+  ])('reads a 2xx object with %s as an answer that grants nothing (not an outage)', async (_label, json) => {
+    dc.reply = () => ({ json });
+    expect(await backend().backend.getUserEntitlements(ALICE)).toEqual({ can_access: false, can_admin_maildomains: null });
+  });
+
   it('reads a missing can_admin_maildomains as null', async () => {
     dc.entitlementsByEmail.set(ALICE.email, { can_access: true });
     expect((await backend().backend.getUserEntitlements(ALICE)).can_admin_maildomains).toBeNull();
@@ -55,7 +66,6 @@ describe('DeployCenter backend against a real HTTP server', () => {
     ['invalid JSON', { raw: '<html>oops' }, 'invalid_json'],
     ['a JSON array', { json: [{ entitlements: {} }] }, 'invalid_body'],
     ['a JSON string', { json: 'ok' }, 'invalid_body'],
-    ['no entitlements object', { json: { organization: {} } }, 'invalid_body'],
   ])('is unavailable on %s', async (_label, reply, reason) => {
     dc.reply = () => reply;
     const { backend: dcBackend, logger } = backend({ timeout: 0.3 });
@@ -64,6 +74,30 @@ describe('DeployCenter backend against a real HTTP server', () => {
     expect((error as EntitlementsUnavailableError).reason).toBe(reason);
     expect(logger.text()).not.toContain('alice@');
     expect(logger.text()).not.toContain('the-api-key');
+  });
+
+  it('bounds the whole call by `timeout`, however slowly the answer trickles in', async () => {
+    const trickler = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const body = JSON.stringify({ entitlements: { can_access: true } });
+      let sent = 0;
+      const timer = setInterval(() => {
+        if (res.destroyed || sent >= body.length) return clearInterval(timer);
+        res.write(body[sent++]);
+      }, 400);
+      res.on('close', () => clearInterval(timer));
+    });
+    await new Promise<void>((resolve) => trickler.listen(0, '127.0.0.1', resolve));
+    try {
+      const { backend: dcBackend } = backend({ timeout: 1, url: `http://127.0.0.1:${(trickler.address() as AddressInfo).port}/` });
+      const started = performance.now();
+      const error = await dcBackend.getUserEntitlements(ALICE).catch((e: unknown) => e);
+      expect((error as EntitlementsUnavailableError).reason).toBe('timeout');
+      expect(performance.now() - started).toBeLessThan(1500);
+    } finally {
+      trickler.closeAllConnections();
+      await new Promise((resolve) => trickler.close(resolve));
+    }
   });
 
   it('is unavailable when the connection is refused', async () => {
@@ -82,7 +116,7 @@ describe('DeployCenter backend against a real HTTP server', () => {
   });
 });
 
-const STORES: [string, () => Promise<EntitlementsCacheStore>][] = [['node-cache', async () => new MemoryCacheStore(1000, recordingLogger())]];
+const STORES: [string, () => Promise<EntitlementsCacheStore>][] = [['in-process (lru-cache)', async () => new MemoryCacheStore(1000)]];
 if (process.env.TEST_REDIS_URL) {
   STORES.push([
     'Redis',
@@ -190,9 +224,9 @@ describe.each(STORES)('the entitlements cache on %s', (_name, makeStore) => {
 });
 
 describe('cache bounds and shared-store hygiene', () => {
-  it('node-cache stays within ENTITLEMENTS_CACHE_MAX_KEYS and still answers', async () => {
+  it('the in-process cache stays within ENTITLEMENTS_CACHE_MAX_KEYS and still answers', async () => {
     const logger = recordingLogger();
-    const store = new MemoryCacheStore(10, logger);
+    const store = new MemoryCacheStore(10);
     const entitlements = new EntitlementsService({
       backend: new LocalEntitlementsBackend(),
       store,
@@ -201,8 +235,44 @@ describe('cache bounds and shared-store hygiene', () => {
     });
     for (let i = 0; i < 25; i++) expect((await entitlements.getUserEntitlements({ sub: `u${i}`, email: null })).can_access).toBe(true);
     expect(store.size).toBe(10);
-    expect(logger.entries.filter((entry) => entry.level === 'warn')).toHaveLength(1);
     await store.close();
+  });
+
+  it('a full cache evicts the least recently used answer, and never drops a refresh', async () => {
+    const store = new MemoryCacheStore(2);
+    const entry = (tag: string) => ({ value: { can_access: true, can_admin_maildomains: [tag] }, fetchedAt: Date.now() });
+    await store.set('a', entry('a1'), 60);
+    await store.set('b', entry('b1'), 60);
+    await store.set('a', entry('a2'), 60); // full: a refresh of a cached key
+    expect((await store.get('a'))?.value.can_admin_maildomains).toEqual(['a2']);
+    await store.set('c', entry('c1'), 60); // full: b is the least recently used
+    expect(await store.get('b')).toBeUndefined();
+    expect((await store.get('a'))?.value.can_admin_maildomains).toEqual(['a2']);
+    expect((await store.get('c'))?.value.can_admin_maildomains).toEqual(['c1']);
+  });
+
+  it('a full cache never serves the answer from before a revocation, fresh or stale (maxKeys=2: rows 1 → 0 stay 0)', async () => {
+    const dc = await new DeployCenterStandIn().start();
+    try {
+      const logger = recordingLogger();
+      const entitlements = new EntitlementsService({
+        backend: new DeployCenterEntitlementsBackend({ base_url: dc.url, service_id: 's', timeout: 1, oidc_claims: [] }, 'k', logger),
+        store: new MemoryCacheStore(2),
+        cache: { timeout: 300, staleTimeout: 3600, prefix: 'p', maxKeys: 2 },
+        logger,
+      });
+      dc.entitlementsByEmail.set('alice@example.fr', { can_access: true, can_admin_maildomains: ['a.fr'] });
+      dc.entitlementsByEmail.set('bob@example.fr', { can_access: true, can_admin_maildomains: [] });
+      await entitlements.getUserEntitlements({ sub: 'alice', email: 'alice@example.fr' });
+      await entitlements.getUserEntitlements({ sub: 'bob', email: 'bob@example.fr' });
+      dc.entitlementsByEmail.set('alice@example.fr', { can_access: true, can_admin_maildomains: [] }); // revoked
+      await entitlements.getUserEntitlements({ sub: 'alice', email: 'alice@example.fr', forceRefresh: true });
+      expect((await entitlements.getUserEntitlements({ sub: 'alice', email: 'alice@example.fr' })).can_admin_maildomains).toEqual([]);
+      dc.reply = () => ({ status: 503 }); // outage: the stale answer is the revoked one
+      expect((await entitlements.getUserEntitlements({ sub: 'alice', email: 'alice@example.fr', forceRefresh: true })).can_admin_maildomains).toEqual([]);
+    } finally {
+      await dc.stop();
+    }
   });
 
   (process.env.TEST_REDIS_URL ? it : it.skip)('a malformed Redis entry is a miss, not a failure', async () => {
@@ -231,7 +301,7 @@ describe('cache bounds and shared-store hygiene', () => {
       const fetches: FetchResult[] = [];
       const service = new EntitlementsService({
         backend: new DeployCenterEntitlementsBackend({ base_url: dc.url, service_id: 's', timeout: 2, oidc_claims: [] }, 'k', logger),
-        store: new FallbackCacheStore(new RedisCacheStore(process.env.TEST_REDIS_URL!), new MemoryCacheStore(100, logger), logger),
+        store: new FallbackCacheStore(new RedisCacheStore(process.env.TEST_REDIS_URL!), new MemoryCacheStore(100), logger),
         cache: { timeout: 300, staleTimeout: 3600, prefix, maxKeys: 100 },
         lockTtlMs,
         logger,

@@ -32,7 +32,7 @@ describe.each(PROVIDERS_UNDER_TEST)('admin-role sync on %s', (provider) => {
   function build(options: Partial<SyncOptions> = {}, { timeout = 2, prisma }: { timeout?: number; prisma?: SyncPrismaClient } = {}) {
     const logger = recordingLogger();
     const backend = new DeployCenterEntitlementsBackend({ base_url: dc.url, service_id: 'messages', timeout, oidc_claims: ['siret'] }, 'dc-secret-key', logger);
-    const entitlements = new EntitlementsService({ backend, store: new MemoryCacheStore(CACHE.maxKeys, logger), cache: CACHE, logger });
+    const entitlements = new EntitlementsService({ backend, store: new MemoryCacheStore(CACHE.maxKeys), cache: CACHE, logger });
     const adminSync = new AdminRoleSync({ prisma: prisma ?? db.prisma, logger, options: { ...DEFAULT_OPTIONS, ...options } });
     return {
       logger,
@@ -46,6 +46,42 @@ describe.each(PROVIDERS_UNDER_TEST)('admin-role sync on %s', (provider) => {
   function entitle(email: string, domains: unknown, extra: Record<string, unknown> = {}) {
     dc.entitlementsByEmail.set(email, { can_access: true, can_admin_maildomains: domains, ...extra });
   }
+
+  describe('answers that must not revoke (issue: correctness)', () => {
+    it('keeps the example.fr row when the answer spells it example.fr。 (IDN full stop, then the trailing dot)', async () => {
+      const user = await createUser(db.prisma, 'alice@example.fr');
+      await createDomains(db.prisma, ['example.fr']);
+      entitle('alice@example.fr', ['example.fr']);
+      await build().run(user);
+      entitle('alice@example.fr', ['example.fr。']);
+      expect(await build().run(user)).toMatchObject({ outcome: 'in_sync', revoked: 0 });
+      expect(await accessesOf(db.prisma, user.id)).toEqual(['example.fr:ADMIN:ENTITLEMENTS']);
+    });
+
+    it.each([[['']], [['not a domain', ' ']]])('skips %j, a list without one valid name, instead of revoking every row', async (answer) => {
+      const user = await createUser(db.prisma, 'alice@example.fr');
+      await createDomains(db.prisma, ['a.fr']);
+      entitle('alice@example.fr', ['a.fr']);
+      await build().run(user);
+      entitle('alice@example.fr', answer);
+      const { run, logger } = build();
+      expect(await run(user)).toMatchObject({ outcome: 'invalid', revoked: 0 });
+      expect(await accessesOf(db.prisma, user.id)).toEqual(['a.fr:ADMIN:ENTITLEMENTS']);
+      expect(logger.text()).toContain('no valid domain name');
+    });
+
+    it('skips an answer without an entitlements object: the rows stay, nothing is served stale', async () => {
+      const user = await createUser(db.prisma, 'alice@example.fr');
+      await createDomains(db.prisma, ['a.fr']);
+      entitle('alice@example.fr', ['a.fr']);
+      const { run } = build();
+      await run(user);
+      dc.reply = () => ({ json: { organization: {}, operator: {} } });
+      const result = await run(user);
+      expect(result).toMatchObject({ outcome: 'skipped', revoked: 0, entitlements: { can_access: false, can_admin_maildomains: null } });
+      expect(await accessesOf(db.prisma, user.id)).toEqual(['a.fr:ADMIN:ENTITLEMENTS']);
+    });
+  });
 
   // The twelve cases of the reference implementation's TestSyncEntitlements.
   describe('reference cases', () => {

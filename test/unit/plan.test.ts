@@ -7,6 +7,9 @@ describe('normalizeDomainName', () => {
     ['  a.fr  ', 'a.fr'],
     ['MÜNCHEN.de', 'xn--mnchen-3ya.de'],
     ['xn--mnchen-3ya.de', 'xn--mnchen-3ya.de'],
+    // Full stops other than "." become dots in the IDN conversion: the trailing one goes after it.
+    ['example.fr。', 'example.fr'],
+    ['EXAMPLE．FR．', 'example.fr'],
   ])('%j → %j', (input, expected) => {
     expect(normalizeDomainName(input)).toBe(expected);
   });
@@ -33,8 +36,18 @@ describe('readEntitledDomains', () => {
   it.each([['a.fr'], [{}], [42], [true], [['a.fr', 1]], [['a.fr', null]], [[['a.fr']]]])('reads %j as invalid', (value) => {
     expect(readEntitledDomains(value).kind).toBe('invalid');
   });
-  it('normalises and deduplicates, keeping names it cannot normalise apart', () => {
-    expect(readEntitledDomains(['A.fr', 'a.fr.', ' b.fr', '', 'a b.fr'])).toEqual({ kind: 'list', names: ['a.fr', 'b.fr'], unusableNames: ['', 'a b.fr'] });
+  it('normalises and deduplicates, keeping names it cannot use apart', () => {
+    expect(readEntitledDomains(['A.fr', 'a.fr.', ' b.fr', '', 'a b.fr', 'a_b.fr', 'c.fr。'])).toEqual({
+      kind: 'list',
+      names: ['a.fr', 'b.fr', 'c.fr'],
+      unusableNames: ['', 'a b.fr', 'a_b.fr'],
+    });
+  });
+  it.each([[['']], [['', ' ']], [['not a domain']], [['-x-.fr', '.']]])('reads %j, a list without one valid name, as invalid (never as [])', (value) => {
+    expect(readEntitledDomains(value)).toMatchObject({ kind: 'invalid' });
+  });
+  it('reads [] as entitled to nothing', () => {
+    expect(readEntitledDomains([])).toEqual({ kind: 'list', names: [], unusableNames: [] });
   });
 });
 

@@ -87,7 +87,10 @@ export class DeployCenterEntitlementsBackend implements EntitlementsBackend {
   }
 
   private async fetch(request: EntitlementsRequest): Promise<string> {
-    const get = () => this.http.get<string>(this.parameters.base_url, { params: this.buildQuery(request) });
+    // axios's own timeout restarts with every byte received: this deadline bounds the whole call, the
+    // body however slowly it trickles in and the retry included.
+    const signal = AbortSignal.timeout(Math.round(this.parameters.timeout * 1000));
+    const get = () => this.http.get<string>(this.parameters.base_url, { params: this.buildQuery(request), signal });
     try {
       return (await get()).data;
     } catch (error) {
@@ -104,7 +107,7 @@ export class DeployCenterEntitlementsBackend implements EntitlementsBackend {
   private classify(error: unknown): { reason: EntitlementsUnavailableError['reason']; detail: string } {
     if (error instanceof AxiosError) {
       if (error.response) return { reason: 'http_status', detail: `HTTP ${error.response.status}` };
-      if (error.code === AxiosError.ECONNABORTED || error.code === AxiosError.ETIMEDOUT) {
+      if (error.code === AxiosError.ECONNABORTED || error.code === AxiosError.ETIMEDOUT || error.code === AxiosError.ERR_CANCELED) {
         return { reason: 'timeout', detail: `no answer within ${this.parameters.timeout}s` };
       }
       return { reason: 'connection', detail: error.code ?? 'connection failed' };
@@ -122,10 +125,8 @@ export class DeployCenterEntitlementsBackend implements EntitlementsBackend {
     if (!isPlainObject(parsed)) {
       throw this.unavailable({ reason: 'invalid_body', detail: 'the answer is not a JSON object' }, request);
     }
-    const entitlements = parsed.entitlements;
-    if (!isPlainObject(entitlements)) {
-      throw this.unavailable({ reason: 'invalid_body', detail: 'the answer has no "entitlements" object' }, request);
-    }
+    // An answer without an `entitlements` object grants nothing, as in the reference implementation.
+    const entitlements = isPlainObject(parsed.entitlements) ? parsed.entitlements : {};
     return {
       ...entitlements,
       can_access: entitlements.can_access === true,

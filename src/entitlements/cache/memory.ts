@@ -1,42 +1,31 @@
-import NodeCache from 'node-cache';
-import type { Logger } from '../../logging';
+import { LRUCache } from 'lru-cache';
 import type { CachedEntitlements, EntitlementsCacheStore } from './store';
 
 /**
  * The in-process store, bounded by ENTITLEMENTS_CACHE_MAX_KEYS so memory stays flat however many
- * users log in: when full, new answers are simply not cached (expired entries are swept every minute).
+ * users log in: when full, the least recently used answer makes room. A refresh of a cached user
+ * replaces its answer, full or not (a refresh is never dropped).
  */
 export class MemoryCacheStore implements EntitlementsCacheStore {
-  private readonly cache: NodeCache;
-  private warnedFull = false;
+  private readonly cache: LRUCache<string, CachedEntitlements>;
 
-  constructor(
-    maxKeys: number,
-    private readonly logger: Logger,
-  ) {
-    this.cache = new NodeCache({ stdTTL: 0, checkperiod: 60, useClones: false, maxKeys, deleteOnExpire: true });
+  constructor(maxKeys: number) {
+    this.cache = new LRUCache({ max: maxKeys });
   }
 
   async get(key: string): Promise<CachedEntitlements | undefined> {
-    return this.cache.get<CachedEntitlements>(key);
+    return this.cache.get(key);
   }
 
   async set(key: string, entry: CachedEntitlements, ttlSeconds: number): Promise<void> {
-    try {
-      this.cache.set(key, entry, ttlSeconds);
-      this.warnedFull = false;
-    } catch (error) {
-      if ((error as { name?: string }).name !== 'ECACHEFULL') throw error;
-      if (!this.warnedFull) this.logger.warn({ maxKeys: this.cache.options.maxKeys }, 'entitlements cache full: new answers are not cached');
-      this.warnedFull = true;
-    }
+    this.cache.set(key, entry, { ttl: ttlSeconds * 1000 });
   }
 
   get size(): number {
-    return this.cache.keys().length;
+    return this.cache.size;
   }
 
   async close(): Promise<void> {
-    this.cache.close();
+    this.cache.clear();
   }
 }

@@ -8,7 +8,7 @@ export interface CachedEntitlements {
 }
 
 /**
- * Where answers are kept: node-cache in one process, Redis across instances. A store shared by
+ * Where answers are kept: lru-cache in one process, Redis across instances. A store shared by
  * instances may also offer a short lock, so that concurrent misses for one user on several instances
  * make one upstream request; any method may throw while the store is unreachable (the answer is then
  * fetched without it).
