@@ -7,7 +7,7 @@ export { createOidcEntitlements } from './oidc-entitlements';
 export type { OidcEntitlements, OidcEntitlementsOptions, OidcEntitlementsPrisma } from './oidc-entitlements';
 
 export { loadConfig, ConfigError } from './config';
-export type { Config, OidcConfig, EntitlementsConfig, CacheConfig, SyncConfig, SyncOnUnavailable, FeatureFlags, Env } from './config';
+export type { Config, OidcConfig, EntitlementsConfig, CacheConfig, SyncConfig, SyncOnUnavailable, SessionStoreKind, FeatureFlags, Env } from './config';
 
 export { OidcEntitlementsError } from './errors';
 export type { OidcEntitlementsErrorCode } from './errors';
@@ -31,6 +31,7 @@ export type { Logger } from './logging';
 // The structural types of the host's PrismaClient (what OidcEntitlementsPrisma is made of).
 export type { DatabaseProvider } from './db/provider';
 export type { UserRecord, UserUpdate, UserPrismaClient } from './auth/prisma-types';
+export type { SessionPrismaClient } from './auth/database-session-store';
 export type { SyncPrismaClient, SyncPrismaTransaction, AccessEventData, AccessAction } from './sync/prisma-types';
 export type { ApiPrismaClient, ApiPrismaTransaction, MailDomainRow, AccessRow, AccessUser, JsonValue, JsonObject } from './api/prisma-types';
 export type { MailDomainRole, AccessSource } from './sync/plan';
