@@ -3,6 +3,7 @@ import type { EntitlementsService } from '../entitlements/service';
 import { userLabel, type Logger } from '../logging';
 import type { AdminRoleSync, SyncResult } from '../sync/admin-sync';
 import { fetchForSync, syncFromAnswer } from '../sync/sync-user';
+import { EntitlementsUnavailableError } from '../entitlements/types';
 import { readClaims } from './claims';
 import { LoginRefusedError } from './errors';
 import type { UserPrismaClient, UserRecord } from './prisma-types';
@@ -36,18 +37,20 @@ export async function completeLogin(deps: LoginDeps, rawClaims: Record<string, u
 
   const subject = resolved.kind === 'existing' ? resolved.user : { sub: resolved.data.sub, email: resolved.data.email ?? null };
   const answer = fetchForSync(deps.entitlements, { sub: subject.sub, email: subject.email, userInfo: rawClaims });
-  let user: UserRecord;
-  let sync: SyncResult;
+  if (deps.onUnavailable === 'deny') {
+    // The answer may refuse the login, and a refused login writes nothing: it comes before the user row.
+    const fetched = await answer;
+    if (fetched instanceof EntitlementsUnavailableError) {
+      deps.logger.warn({ user: userLabel(subject.email) }, 'login refused: entitlements service unavailable (ENTITLEMENTS_SYNC_ON_UNAVAILABLE=deny)');
+      throw new LoginRefusedError('entitlements_unavailable', 'Entitlements service unavailable: please try again later');
+    }
+    const user = await saveUser(deps.prisma, resolved);
+    return { user, sync: await syncFromAnswer(deps.adminSync, user, fetched) };
+  }
   if (resolved.kind === 'existing') {
-    [user, sync] = await Promise.all([saveUser(deps.prisma, resolved), answer.then((a) => syncFromAnswer(deps.adminSync, resolved.user, a))]);
-  } else {
-    let fetched: Awaited<typeof answer>;
-    [user, fetched] = await Promise.all([saveUser(deps.prisma, resolved), answer]);
-    sync = await syncFromAnswer(deps.adminSync, user, fetched);
+    const [user, sync] = await Promise.all([saveUser(deps.prisma, resolved), answer.then((a) => syncFromAnswer(deps.adminSync, resolved.user, a))]);
+    return { user, sync };
   }
-  if (sync.outcome === 'unavailable' && deps.onUnavailable === 'deny') {
-    deps.logger.warn({ user: userLabel(user.email) }, 'login refused: entitlements service unavailable (ENTITLEMENTS_SYNC_ON_UNAVAILABLE=deny)');
-    throw new LoginRefusedError('entitlements_unavailable', 'Entitlements service unavailable: please try again later');
-  }
-  return { user, sync };
+  const [user, fetched] = await Promise.all([saveUser(deps.prisma, resolved), answer]);
+  return { user, sync: await syncFromAnswer(deps.adminSync, user, fetched) };
 }

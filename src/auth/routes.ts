@@ -87,21 +87,23 @@ export function authRoutes({ passport, strategy, oidc, sessionAgeSeconds, logger
       next();
     },
     withStrategy((req, res, next) => {
+      // A login that did not succeed leaves no session behind (its state is spent either way).
+      const fail = (status: number, detail: string) => req.session.destroy(() => sendError(req, res, status, detail));
       passport.authenticate(STRATEGY_NAME, (error: unknown, user: Express.User | false, info: Partial<LoginRefusalInfo> | undefined) => {
         if (!error && !user && info?.refusal) {
           onLogin?.('refused');
           logger.info({ refusal: info.refusal }, 'login refused');
-          return sendError(req, res, 403, info.message ?? 'Login refused');
+          return fail(403, info.message ?? 'Login refused');
         }
         if (error) {
           onLogin?.('failed');
           logger.warn({ err: (error as Error).message, code: (error as { code?: string }).code }, 'login failed at the callback');
-          return sendError(req, res, 400, 'Authentication failed: the login could not be completed, please start again');
+          return fail(400, 'Authentication failed: the login could not be completed, please start again');
         }
         if (!user) {
           onLogin?.('failed');
           logger.info({ reason: info?.message }, 'login failed at the callback');
-          return sendError(req, res, 401, `Authentication failed: ${info?.message ?? 'no user'}`);
+          return fail(401, `Authentication failed: ${info?.message ?? 'no user'}`);
         }
         const { idToken } = user as Express.User & { idToken?: string };
         // Set before Passport regenerates the session, which carries them over (keepSessionInfo) into

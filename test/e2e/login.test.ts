@@ -224,6 +224,17 @@ describe.each(PROVIDERS_UNDER_TEST)('OIDC login with the admin-role sync on %s',
       expect(await adminDomainsOf(db.prisma, user.id)).toEqual(['a.fr']);
     });
 
+    it('a refused first login creates no user, and a refused known user is not rewritten (email, names, last login)', async () => {
+      h.dc.reply = () => ({ status: 500 });
+      expect((await h.login(h.browser(), 'alice')).status).toBe(403);
+      expect(await db.prisma.user.count()).toBe(0);
+
+      const known = await db.prisma.user.create({ data: { sub: 'alice', email: 'old-alice@example.fr', fullName: 'Old Name', shortName: 'Old' } });
+      expect((await h.login(h.browser(), 'alice')).status).toBe(403);
+      expect(await db.prisma.user.findUniqueOrThrow({ where: { id: known.id } })).toEqual(known);
+      expect(await db.prisma.session.count()).toBe(0);
+    });
+
     it('lets the user in on the last good answer while it is within the stale window', async () => {
       await createDomains(db.prisma, ['a.fr']);
       h.dc.entitlementsByEmail.set(ALICE, { can_access: true, can_admin_maildomains: ['a.fr'] });
