@@ -2,7 +2,7 @@ import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import type { PrismaClient as GeneratedClient } from '../generated/sqlite/client';
-import { sqliteUrl, withSqliteBindLimit } from '../src/db/adapters';
+import { forManyProcesses, sqliteOptions } from '../src/db/adapters';
 import { providerOf } from '../src/db/provider';
 
 /**
@@ -19,7 +19,7 @@ export interface ClientOptions {
 /** A Prisma client on DATABASE_URL with the driver adapter of its provider. */
 export function createPrismaClient(databaseUrl: string, options: ClientOptions = {}): AppPrismaClient {
   const postgres = providerOf(databaseUrl) === 'postgresql';
-  const factory = postgres ? new PrismaPg({ connectionString: databaseUrl }) : withSqliteBindLimit(new PrismaBetterSqlite3({ url: sqliteUrl(databaseUrl) }));
+  const factory = postgres ? new PrismaPg({ connectionString: databaseUrl }) : forManyProcesses(new PrismaBetterSqlite3(sqliteOptions(databaseUrl)));
   const adapter = options.wrapAdapter ? options.wrapAdapter(factory) : factory;
   const modulePath = postgres ? '../generated/postgresql/client' : '../generated/sqlite/client';
   const { PrismaClient } = require(modulePath) as typeof import('../generated/sqlite/client');

@@ -35,25 +35,34 @@ export async function createAdapterFactory(databaseUrl: string, options: Adapter
     return new PrismaPg(options.pool ?? { connectionString: databaseUrl });
   }
   const { PrismaBetterSqlite3 } = await importPeer('sqlite', () => import('@prisma/adapter-better-sqlite3'));
-  return withSqliteBindLimit(new PrismaBetterSqlite3({ url: sqliteUrl(databaseUrl) }));
+  return forManyProcesses(new PrismaBetterSqlite3(sqliteOptions(databaseUrl)));
 }
 
-/** better-sqlite3's URL for a SQLite `DATABASE_URL`, its folder created. */
-export function sqliteUrl(databaseUrl: string): string {
+/**
+ * How long a statement waits for another connection's write lock (another process: the resync
+ * command, Prisma Studio) before failing with SQLITE_BUSY.
+ */
+const SQLITE_BUSY_TIMEOUT_MS = 15_000;
+
+/** better-sqlite3's options for a SQLite `DATABASE_URL` (its folder created): the file, and a busy timeout. */
+export function sqliteOptions(databaseUrl: string): { url: string; timeout: number } {
   const file = sqliteFilePath(databaseUrl);
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-  return `file:${file}`;
+  return { url: `file:${file}`, timeout: SQLITE_BUSY_TIMEOUT_MS };
 }
 
 /** SQLite's own limit of bound parameters since 3.32 (better-sqlite3 ships a newer SQLite). */
 const SQLITE_MAX_BIND_VALUES = 32766;
 
 /**
- * Without connection info Prisma assumes SQLite's pre-2020 limit of 999 parameters and splits large
- * `IN` lists and multi-row inserts into many statements; the adapter can state the real limit.
+ * SQLite as multi-process apps use it: write-ahead logging, so that readers never wait for a writer
+ * and a writer waits (the busy timeout) rather than fails while another process writes. And the real
+ * limit of bound parameters: without it Prisma assumes SQLite's pre-2020 limit of 999 and splits large
+ * `IN` lists and multi-row inserts into many statements.
  */
-export function withSqliteBindLimit(factory: SqlMigrationAwareDriverAdapterFactory): SqlMigrationAwareDriverAdapterFactory {
-  const describe = <T extends SqlDriverAdapter>(adapter: T): T => {
+export function forManyProcesses(factory: SqlMigrationAwareDriverAdapterFactory): SqlMigrationAwareDriverAdapterFactory {
+  const describe = async <T extends SqlDriverAdapter>(adapter: T): Promise<T> => {
+    await adapter.executeScript('PRAGMA journal_mode = WAL');
     adapter.getConnectionInfo ??= () => ({ maxBindValues: SQLITE_MAX_BIND_VALUES, supportsRelationJoins: false });
     return adapter;
   };
