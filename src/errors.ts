@@ -1,5 +1,5 @@
 /** The `code` of every error the library throws (Node's `ERR_…` convention). */
-export type OidcEntitlementsErrorCode = 'ERR_CONFIG' | 'ERR_LOGIN_REFUSED' | 'ERR_ENTITLEMENTS_UNAVAILABLE';
+export type OidcEntitlementsErrorCode = 'ERR_CONFIG' | 'ERR_LOGIN_REFUSED' | 'ERR_LOGIN_FAILED' | 'ERR_ENTITLEMENTS_UNAVAILABLE';
 
 /**
  * The base class of the library's errors: a stable `code` to branch on, and the underlying `cause` when

@@ -2,6 +2,7 @@ import { Router, type NextFunction, type Request, type Response } from 'express'
 import type { Passport } from 'passport';
 import type { OidcConfig } from '../config';
 import { apiErrorHandler } from '../api/errors';
+import { OidcEntitlementsError } from '../errors';
 import { sendError } from '../http/errors';
 import type { Logger } from '../logging';
 import type { LoginResultLabel } from '../metrics';
@@ -95,9 +96,15 @@ export function authRoutes({ passport, strategy, oidc, sessionAgeSeconds, logger
           logger.info({ refusal: info.refusal }, 'login refused');
           return fail(403, info.message ?? 'Login refused');
         }
+        if (error instanceof OidcEntitlementsError && error.code === 'ERR_LOGIN_FAILED') {
+          onLogin?.('failed');
+          logger.error({ err: error.cause }, 'login failed on our side (after the identity provider vouched for the user)');
+          return fail(503, 'The login could not be completed: please try again later');
+        }
         if (error) {
           onLogin?.('failed');
-          logger.warn({ err: (error as Error).message, code: (error as { code?: string }).code }, 'login failed at the callback');
+          const { code, error: idpError, error_description: idpErrorDescription } = error as { code?: string; error?: string; error_description?: string };
+          logger.warn({ err: (error as Error).message, code, idpError, idpErrorDescription }, 'login failed at the callback');
           return fail(400, 'Authentication failed: the login could not be completed, please start again');
         }
         if (!user) {

@@ -2,6 +2,7 @@ import * as client from 'openid-client';
 import { Strategy } from 'openid-client/passport';
 import type { Request } from 'express';
 import type { OidcConfig } from '../config';
+import { OidcEntitlementsError } from '../errors';
 import { LoginRefusedError, type LoginRefusal } from './errors';
 
 export const STRATEGY_NAME = 'oidc';
@@ -75,7 +76,13 @@ export class OidcLoginStrategy extends Strategy {
     if (this.oidc.serverMetadata().userinfo_endpoint && sub) {
       userInfo = await client.fetchUserInfo(this.oidc, tokens.access_token, sub);
     }
-    return verifier({ claims: { ...idClaims, ...userInfo }, idToken: tokens.id_token });
+    try {
+      return await verifier({ claims: { ...idClaims, ...userInfo }, idToken: tokens.id_token });
+    } catch (error) {
+      if (error instanceof LoginRefusedError) throw error;
+      // Past the IdP, a failure is ours (the database is down): told apart from the IdP's own errors.
+      throw new OidcEntitlementsError('ERR_LOGIN_FAILED', 'the login could not be completed on our side', { cause: error });
+    }
   }
 
   /** Where logout sends the browser: the IdP's end-session endpoint when it has one, else `redirectTo`. */

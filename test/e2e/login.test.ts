@@ -190,6 +190,35 @@ describe.each(PROVIDERS_UNDER_TEST)('OIDC login with the admin-role sync on %s',
         expect(await h.whoami(attacker)).toBeNull();
       });
 
+      it('a fault of our own (the database fails after the IdP vouched) is logged as an error and answered 503, not a bad login', async () => {
+        const browser = new Browser('application/json');
+        const callback = await h.authorize(browser, 'alice');
+        db.counter.failWhen = (sql) => /FROM [`"]?(main|public)[`"]?\.[`"]?users/.test(sql);
+        try {
+          const page = await browser.request(callback);
+          expect(page.status).toBe(503);
+          expect(JSON.parse(page.body)).toEqual({ detail: 'The login could not be completed: please try again later' });
+        } finally {
+          db.counter.failWhen = null;
+        }
+        expect(h.logger.entries.some((entry) => entry.level === 'error' && /on our side/.test(entry.message))).toBe(true);
+        expect(await h.whoami(browser)).toBeNull();
+      });
+
+      it('logs the error code and description the identity provider sent', async () => {
+        h.logger.entries.length = 0;
+        const browser = h.browser();
+        await browser.visit(`${h.appUrl}/api/v1.0/authenticate/`);
+        const page = await browser.request(
+          `${h.appUrl}/api/v1.0/callback/?error=invalid_scope&error_description=no%20such%20scope&iss=${encodeURIComponent(h.idpUrl)}`,
+        );
+        expect(page.status).toBe(400);
+        expect(h.logger.entries.find((entry) => entry.message === 'login failed at the callback')?.fields).toMatchObject({
+          idpError: 'invalid_scope',
+          idpErrorDescription: 'no such scope',
+        });
+      });
+
       it('answers JSON to API clients', async () => {
         const api = new Browser('application/json');
         const page = await api.request(`${h.appUrl}/api/v1.0/callback/?code=forged&state=x`);
