@@ -6,6 +6,7 @@
  * when reachable (BENCH_DATABASE_URL, else TEST_DATABASE_URL, else the local server).
  */
 import { performance } from 'node:perf_hooks';
+import { stats } from './stats';
 import type { DatabaseProvider } from '../src/db/provider';
 import { createTestDatabase, benchmarkProviders } from '../test/support/databases';
 import { createDomains } from '../test/support/fixtures';
@@ -14,12 +15,6 @@ import { startLoginHarness, type LoginHarness } from '../test/support/login-harn
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 100);
 const DOMAINS = 10;
 const EMAIL = 'alice@example.fr';
-
-function stats(samples: number[]): { median: number; p95: number } {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-  return { median: at(0.5), p95: at(0.95) };
-}
 
 async function timeCallback(h: LoginHarness): Promise<number> {
   const browser = h.browser();

@@ -5,18 +5,13 @@
  * Redis from BENCH_REDIS_URL, else TEST_REDIS_URL, else the local server.
  */
 import { performance } from 'node:perf_hooks';
+import { stats } from './stats';
 import type { DatabaseProvider } from '../src/db/provider';
 import { benchmarkProviders, createTestDatabase } from '../test/support/databases';
 import { startLoginHarness, type LoginHarness } from '../test/support/login-harness';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 100);
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-function stats(samples: number[]): { median: number; p95: number } {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-  return { median: at(0.5), p95: at(0.95) };
-}
 
 /** One login's callback and then one logged-in request, timed. */
 async function timeLogin(h: LoginHarness): Promise<{ callback: number; request: number }> {

@@ -1,8 +1,8 @@
 import session, { MemoryStore } from 'express-session';
 import { Passport } from 'passport';
 import { Browser } from '../support/browser';
-import { createTestDatabase, PROVIDERS_UNDER_TEST, type TestDatabase } from '../support/databases';
-import { startLoginHarness, type LoginHarness } from '../support/login-harness';
+import { PROVIDERS_UNDER_TEST } from '../support/databases';
+import { useLoginHarness } from '../support/login-harness';
 
 declare module 'express-session' {
   interface SessionData {
@@ -16,63 +16,43 @@ declare module 'express-session' {
  * login that passes syncs the rows as the library's own routes do.
  */
 describe.each(PROVIDERS_UNDER_TEST)('a host wiring Passport itself, on %s', (provider) => {
-  let db: TestDatabase;
-  let h: LoginHarness;
-
-  beforeAll(async () => {
-    db = await createTestDatabase(provider);
-    h = await startLoginHarness(
-      db,
-      {},
-      {
-        mount: async (app, lib) => {
-          const passport = new Passport();
-          passport.use('oidc', await lib.strategy());
-          passport.serializeUser((user, done) => done(null, user.id));
-          passport.deserializeUser((id: string, done) => {
-            db.prisma.user.findUnique({ where: { id } }).then((user) => done(null, user ?? false), done);
-          });
-          app.use(session({ secret: 'a host secret of at least 32 characters', resave: false, saveUninitialized: false, store: new MemoryStore() }));
-          app.use(passport.initialize(), passport.session());
-          app.get('/api/v1.0/authenticate/', passport.authenticate('oidc'));
-          app.get('/api/v1.0/callback/', passport.authenticate('oidc', { successRedirect: '/', failureRedirect: '/refused', failureMessage: true }));
-          app.get('/refused', (req, res) => {
-            res.status(403).json({ messages: req.session.messages ?? [] });
-          });
-        },
-      },
-    );
-  });
-
-  afterAll(async () => {
-    await h.close();
-    await db.drop();
-  });
-
-  beforeEach(async () => {
-    await db.truncate();
-    h.dc.reset();
-  });
+  const t = useLoginHarness(provider, {}, (db) => ({
+    mount: async (app, lib) => {
+      const passport = new Passport();
+      passport.use('oidc', await lib.strategy());
+      passport.serializeUser((user, done) => done(null, user.id));
+      passport.deserializeUser((id: string, done) => {
+        db.prisma.user.findUnique({ where: { id } }).then((user) => done(null, user ?? false), done);
+      });
+      app.use(session({ secret: 'a host secret of at least 32 characters', resave: false, saveUninitialized: false, store: new MemoryStore() }));
+      app.use(passport.initialize(), passport.session());
+      app.get('/api/v1.0/authenticate/', passport.authenticate('oidc'));
+      app.get('/api/v1.0/callback/', passport.authenticate('oidc', { successRedirect: '/', failureRedirect: '/refused', failureMessage: true }));
+      app.get('/refused', (req, res) => {
+        res.status(403).json({ messages: req.session.messages ?? [] });
+      });
+    },
+  }));
 
   it('logs a person in and syncs the ADMIN rows', async () => {
-    await db.prisma.mailDomain.create({ data: { name: 'alice.example.fr' } });
-    h.dc.entitlementsByEmail.set('alice@example.fr', { can_access: true, can_admin_maildomains: ['alice.example.fr'] });
-    const browser = h.browser();
-    const page = await h.login(browser, 'alice');
-    expect(page.url).toBe(`${h.appUrl}/`);
-    expect(await h.whoami(browser)).toBe('alice@example.fr');
-    const rows = await db.prisma.mailDomainAccess.findMany({ include: { maildomain: true } });
+    await t.db.prisma.mailDomain.create({ data: { name: 'alice.example.fr' } });
+    t.h.dc.entitlementsByEmail.set('alice@example.fr', { can_access: true, can_admin_maildomains: ['alice.example.fr'] });
+    const browser = t.h.browser();
+    const page = await t.h.login(browser, 'alice');
+    expect(page.url).toBe(`${t.h.appUrl}/`);
+    expect(await t.h.whoami(browser)).toBe('alice@example.fr');
+    const rows = await t.db.prisma.mailDomainAccess.findMany({ include: { maildomain: true } });
     expect(rows.map((row) => [row.maildomain.name, row.role, row.source])).toEqual([['alice.example.fr', 'ADMIN', 'ENTITLEMENTS']]);
   });
 
   it('sends a refused login to failureRedirect with its message, without a session or a write', async () => {
-    const alice = await db.prisma.user.create({ data: { sub: 'alice', email: 'alice@example.fr', isActive: false } });
+    const alice = await t.db.prisma.user.create({ data: { sub: 'alice', email: 'alice@example.fr', isActive: false } });
     const browser = new Browser('application/json');
-    const page = await h.login(browser, 'alice');
-    expect(page.url).toBe(`${h.appUrl}/refused`);
+    const page = await t.h.login(browser, 'alice');
+    expect(page.url).toBe(`${t.h.appUrl}/refused`);
     expect(JSON.parse(page.body)).toEqual({ messages: ['User account is disabled'] });
-    expect(await h.whoami(browser)).toBeNull();
-    expect(await db.prisma.user.findUniqueOrThrow({ where: { id: alice.id } })).toEqual(alice);
-    expect(h.dc.requests).toHaveLength(0);
+    expect(await t.h.whoami(browser)).toBeNull();
+    expect(await t.db.prisma.user.findUniqueOrThrow({ where: { id: alice.id } })).toEqual(alice);
+    expect(t.h.dc.requests).toHaveLength(0);
   });
 });

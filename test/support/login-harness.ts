@@ -5,7 +5,8 @@ import { loadConfig, type Env } from '../../src/config';
 import { createOidcEntitlements, type OidcEntitlements, type OidcEntitlementsOptions } from '../../src/oidc-entitlements';
 import { createDevIdp, DEMO_ACCOUNTS, idpRequestListener, type DemoAccount } from '../../src/development/idp';
 import { authorizeAt, Browser, loginAt, type Page } from './browser';
-import type { TestDatabase } from './databases';
+import type { DatabaseProvider } from '../../src/db/provider';
+import { createTestDatabase, type TestDatabase } from './databases';
 import { DeployCenterStandIn } from './deploycenter-server';
 import { recordingLogger } from './fixtures';
 
@@ -42,6 +43,15 @@ export interface LoginHarness {
  * The login on real parts, all on 127.0.0.1: oidc-provider as the IdP, a DeployCenter stand-in, and an
  * Express 5 app mounting the library on the test database.
  */
+export interface HarnessOptions {
+  accounts?: DemoAccount[];
+  syncOnLogin?: boolean;
+  /** How the app mounts the library (default: `session`, then both routers at /api/v1.0). */
+  mount?: (app: Express, lib: OidcEntitlements) => void | Promise<void>;
+  /** More options of createOidcEntitlements. */
+  libOptions?: Partial<OidcEntitlementsOptions>;
+}
+
 export async function startLoginHarness(
   db: TestDatabase,
   env: Env = {},
@@ -53,14 +63,7 @@ export async function startLoginHarness(
       app.use(lib.session);
       app.use('/api/v1.0', lib.authRouter, lib.apiRouter);
     },
-  }: {
-    accounts?: DemoAccount[];
-    syncOnLogin?: boolean;
-    /** How the app mounts the library (default: `session`, then both routers at /api/v1.0). */
-    mount?: (app: Express, lib: OidcEntitlements) => void | Promise<void>;
-    /** More options of createOidcEntitlements. */
-    libOptions?: Partial<OidcEntitlementsOptions>;
-  } = {},
+  }: HarnessOptions = {},
 ): Promise<LoginHarness> {
   const dc = await new DeployCenterStandIn().start();
   const appServer = createServer();
@@ -123,4 +126,29 @@ export async function startLoginHarness(
       await dc.stop();
     },
   };
+}
+
+/**
+ * A test file's database (of `provider`) and login harness: made before its tests, emptied (rows,
+ * DeployCenter answers and recorded requests) before each, closed and dropped after them all.
+ */
+export function useLoginHarness(
+  provider: DatabaseProvider,
+  env: Env = {},
+  options: HarnessOptions | ((db: TestDatabase) => HarnessOptions) = {},
+): { db: TestDatabase; h: LoginHarness } {
+  const context = {} as { db: TestDatabase; h: LoginHarness };
+  beforeAll(async () => {
+    context.db = await createTestDatabase(provider);
+    context.h = await startLoginHarness(context.db, env, typeof options === 'function' ? options(context.db) : options);
+  });
+  afterAll(async () => {
+    await context.h.close();
+    await context.db.drop();
+  });
+  beforeEach(async () => {
+    await context.db.truncate();
+    context.h.dc.reset();
+  });
+  return context;
 }
