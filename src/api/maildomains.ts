@@ -3,6 +3,7 @@ import { Router, type Request, type RequestHandler } from 'express';
 import type { z } from 'zod';
 import type { Config } from '../config';
 import { isUniqueViolation } from '../db/prisma-errors';
+import { lockUserRow } from '../db/user-lock';
 import { validDomainName } from '../sync/domain-names';
 import { ApiError, NOT_FOUND, parse, PERMISSION_DENIED, requireUser } from './errors';
 import type { AccessRow, AccessUser, ApiPrismaClient, MailDomainRow } from './prisma-types';
@@ -10,6 +11,7 @@ import { AccessRequest, MailDomainRequest, type AccessBody, type MailDomainBody 
 
 /** Prisma's default wait for a connection (2 s) is short for a loaded server: a request waits rather than fails. */
 const TRANSACTION_OPTIONS = { maxWait: 10_000, timeout: 15_000 };
+const ACCESS_EXISTS = 'user: this user already has an access to this mail domain';
 
 export function toMailDomain(domain: MailDomainRow): z.infer<typeof MailDomainBody> {
   return {
@@ -94,12 +96,15 @@ export function mailDomainRoutes({ prisma, features }: MailDomainDeps, gate: Req
     const { user: userId, role } = parse(AccessRequest, req.body ?? {});
     const actor = req.user!.id;
     const access = await prisma.$transaction(async (tx) => {
-      const target = userId.length <= MAX_ID_LENGTH ? await tx.user.findUnique({ where: { id: userId } }) : null;
-      if (!target) throw new ApiError(400, 'user: no such user');
-      if (await tx.mailDomainAccess.findFirst({ where: { userId, maildomainId: domain.id } })) {
-        throw new ApiError(400, 'user: this user already has an access to this mail domain');
-      }
-      const created = await tx.mailDomainAccess.create({ data: { userId, maildomainId: domain.id, role, source: 'MANUAL' }, include: { user: true } });
+      // The user's lock first: a sync of the same user runs before or after this grant, never across it.
+      if (userId.length > MAX_ID_LENGTH || !(await lockUserRow(tx, userId))) throw new ApiError(400, 'user: no such user');
+      if (await tx.mailDomainAccess.findFirst({ where: { userId, maildomainId: domain.id } })) throw new ApiError(400, ACCESS_EXISTS);
+      const created = await tx.mailDomainAccess
+        .create({ data: { userId, maildomainId: domain.id, role, source: 'MANUAL' }, include: { user: true } })
+        .catch((error: unknown) => {
+          if (isUniqueViolation(error)) throw new ApiError(400, ACCESS_EXISTS); // a writer that bypassed the lock
+          throw error;
+        });
       await tx.accessEvent.create({
         data: { action: 'GRANTED', userId, maildomainId: domain.id, domainName: domain.name, role, source: 'MANUAL', actor, correlationId: randomUUID() },
       });
@@ -112,8 +117,15 @@ export function mailDomainRoutes({ prisma, features }: MailDomainDeps, gate: Req
     const domain = await managedDomain(req);
     requireAccessManagement();
     const accessId = String(req.params.accessId);
+    const where = { id: accessId, maildomainId: domain.id };
+    // Whose lock to take; read before the transaction, whose first statement must be the lock (on
+    // SQLite a transaction that reads before it writes fails when another wrote in between).
+    const seen = accessId.length <= MAX_ID_LENGTH ? await prisma.mailDomainAccess.findFirst({ where }) : null;
+    if (!seen) throw new ApiError(404, NOT_FOUND);
     await prisma.$transaction(async (tx) => {
-      const access = accessId.length <= MAX_ID_LENGTH ? await tx.mailDomainAccess.findFirst({ where: { id: accessId, maildomainId: domain.id } }) : null;
+      await lockUserRow(tx, seen.userId);
+      // The row as it is under the lock: a sync may have changed it, another request deleted it.
+      const access = await tx.mailDomainAccess.findFirst({ where });
       if (!access) throw new ApiError(404, NOT_FOUND);
       await tx.mailDomainAccess.delete({ where: { id: access.id } });
       await tx.accessEvent.create({

@@ -60,9 +60,7 @@ export interface ApiPrismaTransaction {
   accessEvent: {
     create(args: { data: AccessEventData }): Promise<unknown>;
   };
-  user: {
-    findUnique(args: { where: { id: string } }): Promise<AccessUser | null>;
-  };
+  $executeRaw(query: TemplateStringsArray, ...values: unknown[]): Promise<number>;
 }
 
 export interface ApiPrismaClient extends ApiPrismaTransaction {

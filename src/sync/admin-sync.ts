@@ -5,6 +5,7 @@ import { EntitlementsUnavailableError, type Entitlements } from '../entitlements
 import { userLabel, type Logger } from '../logging';
 import { isEmptyPlan, planAdminSync, readEntitledDomains, type ExistingAccess, type KnownDomain, type SyncPlan } from './plan';
 import type { DatabaseProvider } from '../db/provider';
+import { lockUserRow } from '../db/user-lock';
 import { detectProvider, insertAccessEvents, insertAdminAccesses } from './bulk-insert';
 import type { AccessEventData, SyncPrismaClient, SyncPrismaTransaction } from './prisma-types';
 
@@ -66,6 +67,15 @@ function chunks<T>(items: T[], size: number): T[][] {
   return out;
 }
 
+/**
+ * The rows a write changed are the rows the plan, read under the user's lock, said it would: anything
+ * else is a writer that bypassed the lock, and the whole sync rolls back rather than audit a change
+ * that did not happen.
+ */
+function expectChanged({ count }: { count: number }, expected: number): void {
+  if (count !== expected) throw new Error(`the accesses changed under the sync (${count} rows written, ${expected} planned): rolled back`);
+}
+
 /** A plan computed but not written: the transaction returns it to say why. */
 class NotWritten {
   constructor(
@@ -122,8 +132,7 @@ export class AdminRoleSync {
     if (this.deps.options.dryRun) return finish('dry_run', plan);
 
     const written = await this.deps.prisma.$transaction(async (tx) => {
-      const locked = await tx.$executeRaw`UPDATE users SET updated_at = updated_at WHERE id = ${user.id}`;
-      if (locked === 0) return new NotWritten('skipped', null);
+      if (!(await lockUserRow(tx, user.id))) return new NotWritten('skipped', null);
       // Another sync of the same user may have committed while this one waited for the lock.
       const current = planAdminSync({
         entitled,
@@ -185,7 +194,7 @@ export class AdminRoleSync {
         plan.revocations.map((access) => access.id),
         IN_CHUNK,
       )) {
-        await tx.mailDomainAccess.deleteMany({ where: { id: { in: ids } } });
+        expectChanged(await tx.mailDomainAccess.deleteMany({ where: { id: { in: ids } } }), ids.length);
       }
       for (const access of plan.revocations) {
         events.push(event('REVOKED', access.maildomainId, domainNames.get(access.maildomainId) ?? '', access.source));
@@ -195,7 +204,7 @@ export class AdminRoleSync {
       plan.upgrades.map(({ access }) => access.id),
       IN_CHUNK,
     )) {
-      await tx.mailDomainAccess.updateMany({ where: { id: { in: ids } }, data: { role: 'ADMIN', source: 'ENTITLEMENTS' } });
+      expectChanged(await tx.mailDomainAccess.updateMany({ where: { id: { in: ids } }, data: { role: 'ADMIN', source: 'ENTITLEMENTS' } }), ids.length);
     }
     events.push(...plan.upgrades.map(({ domain }) => event('UPGRADED', domain.id, domain.name, 'ENTITLEMENTS')));
     const now = new Date();

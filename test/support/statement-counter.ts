@@ -8,6 +8,8 @@ export class StatementCounter {
   statements: string[] = [];
   /** When set, a statement it matches fails before reaching the database (failure injection). */
   failWhen: ((sql: string) => boolean) | null = null;
+  /** Runs after each statement, before its caller gets the result: a test can pause a writer there. */
+  afterStatement: ((sql: string) => Promise<void>) | null = null;
 
   get count(): number {
     return this.statements.length;
@@ -39,11 +41,15 @@ export class StatementCounter {
     const executeRaw = target.executeRaw.bind(target);
     target.queryRaw = async (query) => {
       this.record(query);
-      return queryRaw(query);
+      const result = await queryRaw(query);
+      await this.afterStatement?.(query.sql);
+      return result;
     };
     target.executeRaw = async (query) => {
       this.record(query);
-      return executeRaw(query);
+      const result = await executeRaw(query);
+      await this.afterStatement?.(query.sql);
+      return result;
     };
     return target;
   }
