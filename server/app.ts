@@ -11,9 +11,9 @@ import { homePage } from './home';
 export const DEV_IDP_PATH = '/dev-idp';
 export const DEV_DEPLOYCENTER_PATH = '/dev-deploycenter';
 
+/** What the reference server mounts in development: the IdP (without OIDC_ISSUER) and the DeployCenter stand-in (without ENTITLEMENTS_BACKEND). */
 export interface DevelopmentParts {
-  idp: Provider;
-  accounts: DemoAccount[];
+  idp?: { provider: Provider; accounts: DemoAccount[] };
   deployCenter?: { file: string; apiKey: string };
 }
 
@@ -31,13 +31,11 @@ export function createReferenceApp({ lib, prisma, logger, development, serveMetr
   const app = express();
   app.disable('x-powered-by');
   if (serveMetrics) app.get('/metrics', lib.metricsHandler());
-  if (development) {
-    app.use(DEV_IDP_PATH, idpRequestListener(development.idp));
-    if (development.deployCenter) app.use(DEV_DEPLOYCENTER_PATH, devDeployCenterRouter(development.deployCenter));
-  }
+  if (development?.idp) app.use(DEV_IDP_PATH, idpRequestListener(development.idp.provider));
+  if (development?.deployCenter) app.use(DEV_DEPLOYCENTER_PATH, devDeployCenterRouter(development.deployCenter));
   app.use(lib.session);
   app.use('/api/v1.0', lib.authRouter, lib.apiRouter);
-  app.get('/', homePage({ prisma, getEntitlements: lib.getEntitlements, demoAccounts: development?.accounts }));
+  app.get('/', homePage({ prisma, getEntitlements: lib.getEntitlements, demoAccounts: development?.idp?.accounts }));
   app.use((req, res) => sendError(req, res, 404, 'Not found'));
   const onError: ErrorRequestHandler = (error: unknown, req, res, _next) => {
     const status = (error as { status?: number; statusCode?: number }).status ?? (error as { statusCode?: number }).statusCode;

@@ -19,24 +19,30 @@ const DEV_CLIENT_ID = 'oidc-entitlements-dev';
 
 interface Setup {
   config: ServerConfig;
-  dev?: { clientSecret: string; deployCenterKey?: string };
+  /** The development parts to start: the IdP's client secret, the DeployCenter stand-in's key. */
+  dev: { idpClientSecret?: string; deployCenterKey?: string };
 }
 
 /**
- * Without OIDC_ISSUER (never in production): the embedded development IdP, and — unless
- * ENTITLEMENTS_BACKEND is set — the embedded DeployCenter endpoint behind the real deploycenter backend.
+ * In development (never in production): without OIDC_ISSUER, the embedded development IdP; without
+ * ENTITLEMENTS_BACKEND, the embedded DeployCenter endpoint behind the real deploycenter backend — also
+ * while trying a real IdP, so that data/dev-entitlements.json still drives the rows.
  */
 function setUp(env: Env): Setup {
   const config = loadServerConfig(env);
-  if (config.oidc.issuer) return { config };
+  if (config.production) return { config, dev: {} };
   const origin = `http://localhost:${config.port}`;
-  const clientSecret = randomBytes(24).toString('hex');
-  const overrides: Env = {
-    OIDC_ISSUER: `${origin}${DEV_IDP_PATH}`,
-    OIDC_CLIENT_ID: DEV_CLIENT_ID,
-    OIDC_CLIENT_SECRET: clientSecret,
-    OIDC_ALLOW_INSECURE_HTTP: 'true',
-  };
+  const overrides: Env = {};
+  let idpClientSecret: string | undefined;
+  if (!config.oidc.issuer) {
+    idpClientSecret = randomBytes(24).toString('hex');
+    Object.assign(overrides, {
+      OIDC_ISSUER: `${origin}${DEV_IDP_PATH}`,
+      OIDC_CLIENT_ID: DEV_CLIENT_ID,
+      OIDC_CLIENT_SECRET: idpClientSecret,
+      OIDC_ALLOW_INSECURE_HTTP: 'true',
+    });
+  }
   let deployCenterKey: string | undefined;
   if (!env.ENTITLEMENTS_BACKEND?.trim()) {
     deployCenterKey = randomBytes(24).toString('hex');
@@ -52,7 +58,7 @@ function setUp(env: Env): Setup {
       ENTITLEMENTS_API_KEY_FILE: '',
     });
   }
-  return { config: loadServerConfig({ ...env, ...overrides }), dev: { clientSecret, deployCenterKey } };
+  return { config: loadServerConfig({ ...env, ...overrides }), dev: { idpClientSecret, deployCenterKey } };
 }
 
 async function seedDemoDomains(prisma: AppPrismaClient): Promise<string[]> {
@@ -98,25 +104,25 @@ async function main(): Promise<void> {
   }
   const prisma = createPrismaClient(config.databaseUrl);
 
-  let development: DevelopmentParts | undefined;
+  const development: DevelopmentParts = {};
   let demoDomains: string[] = [];
-  if (dev) {
+  if (dev.idpClientSecret) {
     const postLogout = new URL(config.oidc.logoutRedirectUrl, config.oidc.redirectUri).href;
-    development = {
+    development.idp = {
       accounts: DEMO_ACCOUNTS,
-      idp: await createDevIdp({
+      provider: await createDevIdp({
         issuer: config.oidc.issuer!,
         clients: [
-          { client_id: DEV_CLIENT_ID, client_secret: dev.clientSecret, redirect_uris: [config.oidc.redirectUri], post_logout_redirect_uris: [postLogout] },
+          { client_id: DEV_CLIENT_ID, client_secret: dev.idpClientSecret, redirect_uris: [config.oidc.redirectUri], post_logout_redirect_uris: [postLogout] },
         ],
         accounts: DEMO_ACCOUNTS,
       }),
     };
-    if (dev.deployCenterKey) {
-      ensureEntitlementsFile(DEV_ENTITLEMENTS_FILE);
-      development.deployCenter = { file: DEV_ENTITLEMENTS_FILE, apiKey: dev.deployCenterKey };
-      demoDomains = await seedDemoDomains(prisma);
-    }
+  }
+  if (dev.deployCenterKey) {
+    ensureEntitlementsFile(DEV_ENTITLEMENTS_FILE);
+    development.deployCenter = { file: DEV_ENTITLEMENTS_FILE, apiKey: dev.deployCenterKey };
+    demoDomains = await seedDemoDomains(prisma);
   }
 
   const lib = createOidcEntitlements({ prisma, config, logger });
@@ -131,11 +137,12 @@ async function main(): Promise<void> {
 
   const url = `http://localhost:${config.port}/`;
   const lines = [`oidc-entitlements reference server: ${url}`];
-  if (development) {
+  if (development.idp) {
     lines.push(`  development IdP at ${config.oidc.issuer}: log in as ${DEMO_ACCOUNTS.map((a) => `${a.id} (${a.email})`).join(', ')} with any password`);
   }
-  if (development?.deployCenter) {
+  if (development.deployCenter) {
     lines.push(`  entitlements from ${DEV_ENTITLEMENTS_FILE} (edit it, log in again); demo domains: ${demoDomains.join(', ')}`);
+    if (!development.idp) lines.push(`  (the IdP is ${config.oidc.issuer}; set ENTITLEMENTS_BACKEND to use a real entitlements service)`);
   }
   lines.push(`  metrics: ${config.metricsPort === undefined ? `${url}metrics` : `http://localhost:${config.metricsPort}/metrics`}`);
   lines.push(`  see the rows: npm run studio  (Prisma Studio on ${config.databaseUrl.startsWith('file:') ? config.databaseUrl : 'the PostgreSQL database'})`);

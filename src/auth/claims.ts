@@ -4,6 +4,8 @@ export interface LoginClaims {
   email: string | null;
   givenName: string | null;
   familyName: string | null;
+  /** The `name` claim: the full name some IdPs release instead of given and family names. */
+  name: string | null;
   /** Every claim as received, for essential-claim checks and the entitlements backend. */
   all: Record<string, unknown>;
 }
@@ -22,8 +24,14 @@ export function readClaims(all: Record<string, unknown>): LoginClaims {
     email: text(all.email, 254),
     givenName: text(all.given_name, 150),
     familyName: text(all.family_name, 150),
+    name: text(all.name, 300),
     all,
   };
+}
+
+/** `full_name`: given and family names, or the `name` claim when the IdP releases neither. */
+export function fullName(claims: Pick<LoginClaims, 'givenName' | 'familyName' | 'name'>): string | null {
+  return [claims.givenName, claims.familyName].filter(Boolean).join(' ') || claims.name;
 }
 
 /** An essential claim is missing when absent, null or an empty string. */

@@ -1,7 +1,7 @@
 import type { OidcConfig } from '../config';
 import { isUniqueViolation } from '../db/prisma-errors';
 import type { LoginClaims } from './claims';
-import { missingClaims } from './claims';
+import { fullName, missingClaims } from './claims';
 import { LoginRefusedError } from './errors';
 import type { UserPrismaClient, UserRecord, UserUpdate } from './prisma-types';
 
@@ -18,11 +18,6 @@ export async function usersBy(prisma: UserPrismaClient, key: 'email' | 'sub', va
   if (key === 'email') return usersWithEmail(prisma, value);
   const user = await prisma.user.findUnique({ where: { sub: value } });
   return user ? [user] : [];
-}
-
-function fullName(claims: LoginClaims): string | null {
-  const name = [claims.givenName, claims.familyName].filter(Boolean).join(' ');
-  return name || null;
 }
 
 /** The changes a login brings to a known user: non-empty claims that differ; never its sub once set. */

@@ -1,8 +1,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Browser, loginAt } from '../support/browser';
 import { freePort } from '../support/net';
 import { startReferenceServer, type ReferenceServer } from '../support/reference-server';
+import { createDevIdp, DEMO_ACCOUNTS, idpRequestListener } from '../../src/development/idp';
 
 /** Logs in through the embedded development IdP's forms; returns the home page. */
 const login = (server: ReferenceServer, browser: Browser, account: string) => loginAt(browser, server.url, account);
@@ -68,5 +71,47 @@ describe('the reference server with a bad configuration', () => {
     await expect(startReferenceServer({ ENTITLEMENTS_CACHE_TIMEOUT: 'soon' })).rejects.toThrow(
       /exited \(1\):\nconfiguration error: ENTITLEMENTS_CACHE_TIMEOUT: must be a whole number from 0 to \d+ \(got "soon"\)\n$/,
     );
+  });
+});
+
+describe('the reference server in development with a real IdP (OIDC_ISSUER set, ENTITLEMENTS_BACKEND unset)', () => {
+  let server: ReferenceServer;
+  let idp: Server;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    idp = createServer();
+    await new Promise<void>((resolve) => idp.listen(0, '127.0.0.1', resolve));
+    const issuer = `http://127.0.0.1:${(idp.address() as AddressInfo).port}`;
+    const provider = await createDevIdp({
+      issuer,
+      clients: [
+        {
+          client_id: 'app',
+          client_secret: 'app-secret',
+          redirect_uris: [`http://localhost:${port}/api/v1.0/callback/`],
+          post_logout_redirect_uris: [`http://localhost:${port}/`],
+        },
+      ],
+      accounts: DEMO_ACCOUNTS,
+    });
+    idp.on('request', idpRequestListener(provider));
+    server = await startReferenceServer(
+      { OIDC_ISSUER: issuer, OIDC_CLIENT_ID: 'app', OIDC_CLIENT_SECRET: 'app-secret', OIDC_ALLOW_INSECURE_HTTP: 'true' },
+      port,
+    );
+  });
+  afterAll(async () => {
+    await server.stop();
+    idp.closeAllConnections();
+    await new Promise((resolve) => idp.close(resolve));
+  });
+
+  it('keeps the embedded DeployCenter stand-in, says so, and the entitlements file still drives the rows', async () => {
+    expect(server.output()).not.toContain('development IdP at');
+    expect(server.output()).toContain('entitlements from data/dev-entitlements.json');
+    const home = await loginAt(new Browser(), server.url, 'alice');
+    expect(home.status).toBe(200);
+    expect(home.body).toMatch(/alice\.example\.fr<\/td><td>ADMIN<\/td><td>ENTITLEMENTS/);
   });
 });

@@ -1,4 +1,4 @@
-import { missingClaims, readClaims } from '../../src/auth/claims';
+import { fullName, missingClaims, readClaims } from '../../src/auth/claims';
 
 describe('readClaims (claims are outside input)', () => {
   it('reads strings, trimmed', () => {
@@ -29,5 +29,17 @@ describe('readClaims (claims are outside input)', () => {
 describe('missingClaims', () => {
   it('names the essential claims that are absent, null or blank', () => {
     expect(missingClaims({ a: 'x', b: '', c: null, e: 0, f: false }, ['a', 'b', 'c', 'd', 'e', 'f'])).toEqual(['b', 'c', 'd']);
+  });
+});
+
+describe('fullName', () => {
+  it.each([
+    [{ given_name: 'Ann', family_name: 'Lee', name: 'Dr Ann Lee' }, 'Ann Lee'],
+    [{ given_name: 'Ann' }, 'Ann'],
+    [{ name: ' Ann Lee ' }, 'Ann Lee'],
+    [{ given_name: '', family_name: '  ', name: 'Ann Lee' }, 'Ann Lee'],
+    [{}, null],
+  ])('%j → %j (the name claim when the IdP releases no given or family name)', (claims, expected) => {
+    expect(fullName(readClaims({ sub: 's', ...claims }))).toBe(expected);
   });
 });
