@@ -18,6 +18,9 @@ export class ConfigError extends OidcEntitlementsError {
   }
 }
 
+/** OIDC_TOKEN_ENDPOINT_AUTH_METHOD's values: how the client authenticates at the token endpoint. */
+export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post';
+
 /** SESSION_STORE's values. */
 export type SessionStoreKind = 'database' | 'redis';
 
@@ -62,6 +65,10 @@ export interface OidcConfig {
   scopes: string[];
   /** OIDC_ALLOW_INSECURE_HTTP: allow an `http://` issuer (development, tests). */
   allowInsecureHttp: boolean;
+  /** OIDC_USE_NONCE: send a `nonce` on every authorization request and check it in the ID token. */
+  useNonce: boolean;
+  /** OIDC_TOKEN_ENDPOINT_AUTH_METHOD; unset: `client_secret_basic` when discovery lists it (or lists nothing), else `client_secret_post`. */
+  tokenEndpointAuthMethod?: TokenEndpointAuthMethod;
   /** OIDC_USERINFO_ESSENTIAL_CLAIMS: a login missing one of these claims is refused. */
   essentialClaims: string[];
   /** OIDC_FALLBACK_TO_EMAIL_FOR_IDENTIFICATION: find a user by email when the `sub` is unknown. */
@@ -309,6 +316,10 @@ function oidcConfig(read: EnvReader, port: number, production: boolean): OidcCon
     redirectUri: read.url('OIDC_REDIRECT_URI', ['http:', 'https:']) ?? `http://localhost:${port}/api/v1.0/callback/`,
     scopes: read.list('OIDC_SCOPES', ['openid', 'email', 'profile'], /[\s,]+/),
     allowInsecureHttp,
+    useNonce: read.bool('OIDC_USE_NONCE', true),
+    tokenEndpointAuthMethod: read.raw('OIDC_TOKEN_ENDPOINT_AUTH_METHOD')
+      ? read.oneOf('OIDC_TOKEN_ENDPOINT_AUTH_METHOD', ['client_secret_basic', 'client_secret_post'] as const, 'client_secret_basic')
+      : undefined,
     essentialClaims: read.list('OIDC_USERINFO_ESSENTIAL_CLAIMS', []),
     fallbackToEmailForIdentification,
     allowDuplicateEmails,

@@ -33,8 +33,11 @@ export function toAccess(access: AccessRow & { user: AccessUser }): z.infer<type
   };
 }
 
-/** Ids are uuids; anything longer than one is not an id of ours (404 without a query). */
-const MAX_ID_LENGTH = 64;
+/**
+ * Ids are uuids: anything else (too long, a NUL byte PostgreSQL refuses in text) is not an id of ours,
+ * answered without a query.
+ */
+const isId = (value: string) => /^[\w-]{1,64}$/.test(value);
 
 export interface MailDomainDeps {
   prisma: ApiPrismaClient;
@@ -48,7 +51,7 @@ export function mailDomainRoutes({ prisma, features }: MailDomainDeps, gate: Req
   /** The domain of the path, when the user may manage its accesses (its admins and superusers). */
   async function managedDomain(req: Request): Promise<MailDomainRow> {
     const id = String(req.params.id);
-    const domain = id.length <= MAX_ID_LENGTH ? await prisma.mailDomain.findUnique({ where: { id } }) : null;
+    const domain = isId(id) ? await prisma.mailDomain.findUnique({ where: { id } }) : null;
     if (!domain) throw new ApiError(404, NOT_FOUND);
     const user = req.user!;
     if (user.isSuperuser) return domain;
@@ -97,7 +100,7 @@ export function mailDomainRoutes({ prisma, features }: MailDomainDeps, gate: Req
     const actor = req.user!.id;
     const access = await prisma.$transaction(async (tx) => {
       // The user's lock first: a sync of the same user runs before or after this grant, never across it.
-      if (userId.length > MAX_ID_LENGTH || !(await lockUserRow(tx, userId))) throw new ApiError(400, 'user: no such user');
+      if (!isId(userId) || !(await lockUserRow(tx, userId))) throw new ApiError(400, 'user: no such user');
       if (await tx.mailDomainAccess.findFirst({ where: { userId, maildomainId: domain.id } })) throw new ApiError(400, ACCESS_EXISTS);
       const created = await tx.mailDomainAccess
         .create({ data: { userId, maildomainId: domain.id, role, source: 'MANUAL' }, include: { user: true } })
@@ -120,7 +123,7 @@ export function mailDomainRoutes({ prisma, features }: MailDomainDeps, gate: Req
     const where = { id: accessId, maildomainId: domain.id };
     // Whose lock to take; read before the transaction, whose first statement must be the lock (on
     // SQLite a transaction that reads before it writes fails when another wrote in between).
-    const seen = accessId.length <= MAX_ID_LENGTH ? await prisma.mailDomainAccess.findFirst({ where }) : null;
+    const seen = isId(accessId) ? await prisma.mailDomainAccess.findFirst({ where }) : null;
     if (!seen) throw new ApiError(404, NOT_FOUND);
     await prisma.$transaction(async (tx) => {
       await lockUserRow(tx, seen.userId);

@@ -25,6 +25,11 @@ export interface DevIdpOptions {
   issuer: string;
   clients: DevIdpClient[];
   accounts: DemoAccount[];
+  /**
+   * Behave as strict production servers do: refuse an authorization request without a `nonce`,
+   * authenticate clients with `client_secret_basic` only, release `name` but no given or family name.
+   */
+  strict?: boolean;
 }
 
 export const DEMO_ACCOUNTS: DemoAccount[] = [
@@ -57,13 +62,19 @@ export async function createDevIdp(options: DevIdpOptions): Promise<Provider> {
   return withoutDevelopmentWarnings(() => buildProvider(options));
 }
 
-async function buildProvider({ issuer, clients, accounts }: DevIdpOptions): Promise<Provider> {
+async function buildProvider({ issuer, clients, accounts, strict = false }: DevIdpOptions): Promise<Provider> {
   // oidc-provider is an ES module; this stays a runtime import so CommonJS builds can load it.
   const { default: OidcProvider } = (await import('oidc-provider')) as { default: typeof Provider };
   const byId = new Map(accounts.map((account) => [account.id, account]));
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const configuration: Configuration = {
-    clients: clients.map((client) => ({ ...client, grant_types: ['authorization_code'], response_types: ['code'] })),
+    clients: clients.map((client) => ({
+      ...client,
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      ...(strict && { token_endpoint_auth_method: 'client_secret_basic' }),
+    })),
+    ...(strict && { clientAuthMethods: ['client_secret_basic'] }),
     findAccount: (_ctx, id) => {
       const account = byId.get(id);
       if (!account) return undefined;
@@ -83,7 +94,7 @@ async function buildProvider({ issuer, clients, accounts }: DevIdpOptions): Prom
     claims: {
       openid: ['sub'],
       email: ['email', 'email_verified'],
-      profile: ['given_name', 'family_name', 'name', 'siret'],
+      profile: strict ? ['name', 'siret'] : ['given_name', 'family_name', 'name', 'siret'],
     },
     scopes: ['openid', 'email', 'profile', 'offline_access'],
     pkce: { required: () => true },
@@ -94,6 +105,16 @@ async function buildProvider({ issuer, clients, accounts }: DevIdpOptions): Prom
   };
   const provider = new OidcProvider(issuer, configuration);
   provider.proxy = true;
+  if (strict) {
+    provider.use(async (ctx, next) => {
+      if (ctx.path.endsWith('/auth') && !ctx.query.nonce) {
+        ctx.status = 400;
+        ctx.body = { error: 'invalid_request', error_description: 'nonce is required' };
+        return;
+      }
+      await next();
+    });
+  }
   return provider;
 }
 

@@ -106,7 +106,14 @@ describe.each(PROVIDERS_UNDER_TEST)('API properties on %s (random input never br
         expect([201, 400, 403, 404]).toContain(page.status);
         if (page.status !== 201) expect(await snapshot(db.prisma)).toEqual(before);
       }),
-      { numRuns: RUNS },
+      // Counterexamples found before, kept: a NUL byte in an id (PostgreSQL refuses it in text) was a 500.
+      {
+        numRuns: RUNS,
+        examples: [
+          [a!.id, { user: '\u0000.fr', role: 'ADMIN' }],
+          ['\u0000', { user: bob.id, role: 'ADMIN' }],
+        ],
+      },
     );
   });
 });

@@ -2,16 +2,27 @@ import { Redis } from 'ioredis';
 import { Browser } from '../support/browser';
 import { createTestDatabase, PROVIDERS_UNDER_TEST, type TestDatabase } from '../support/databases';
 import { adminDomainsOf, createDomains } from '../support/fixtures';
+import type { Env } from '../../src/config';
 import { startLoginHarness, type LoginHarness } from '../support/login-harness';
 
 const ALICE = 'alice@example.fr';
 
-describe.each(PROVIDERS_UNDER_TEST)('OIDC login with the admin-role sync on %s', (provider) => {
+/** Every database, each against oidc-provider as the tests' IdP and as strict real servers are (nonce required, client_secret_basic only, `name` but no given or family name). */
+const SUITES = PROVIDERS_UNDER_TEST.flatMap(
+  (provider) =>
+    [
+      [provider, 'oidc-provider', false],
+      [provider, 'a strict IdP', true],
+    ] as const,
+);
+
+describe.each(SUITES)('OIDC login with the admin-role sync on %s, %s', (provider, _idp, strictIdp) => {
   let db: TestDatabase;
   beforeAll(async () => {
     db = await createTestDatabase(provider);
   });
   afterAll(() => db.drop());
+  const start = (env: Env = {}) => startLoginHarness(db, env, { strictIdp });
 
   async function userByEmail(email: string) {
     return db.prisma.user.findFirst({ where: { email } });
@@ -20,7 +31,7 @@ describe.each(PROVIDERS_UNDER_TEST)('OIDC login with the admin-role sync on %s',
   describe('with the default rules', () => {
     let h: LoginHarness;
     beforeAll(async () => {
-      h = await startLoginHarness(db);
+      h = await start();
     });
     afterAll(() => h.close());
     beforeEach(async () => {
@@ -35,9 +46,37 @@ describe.each(PROVIDERS_UNDER_TEST)('OIDC login with the admin-role sync on %s',
       const page = await h.login(browser, 'alice');
       expect(page).toMatchObject({ status: 200, url: `${h.appUrl}/` });
       const user = await userByEmail(ALICE);
-      expect(user).toMatchObject({ sub: 'alice', fullName: 'Alice Martin', shortName: 'Alice', isActive: true });
+      expect(user).toMatchObject({ sub: 'alice', fullName: 'Alice Martin', shortName: strictIdp ? null : 'Alice', isActive: true });
       expect(user!.lastLoginAt).toBeInstanceOf(Date);
       expect(await adminDomainsOf(db.prisma, user!.id)).toEqual(['a.fr', 'b.fr']);
+      expect(await h.whoami(browser)).toBe(ALICE);
+    });
+
+    it('sends a state and a nonce (OIDC_USE_NONCE) with PKCE on every authorization request', async () => {
+      const location = new URL((await h.browser().request(`${h.appUrl}/api/v1.0/authenticate/`)).location!);
+      expect([...location.searchParams.keys()].sort()).toEqual(
+        ['client_id', 'code_challenge', 'code_challenge_method', 'nonce', 'redirect_uri', 'response_type', 'scope', 'state'].sort(),
+      );
+      expect(location.searchParams.get('code_challenge_method')).toBe('S256');
+    });
+
+    it('two tabs of one browser logging in at once both succeed (each attempt keeps its own verifier and nonce)', async () => {
+      h.dc.entitlementsByEmail.set(ALICE, { can_access: true, can_admin_maildomains: [] });
+      const browser = h.browser();
+      const atCallback = (url: string | null) => url !== null && url.startsWith(`${h.appUrl}/api/v1.0/callback/`);
+      const toIdp = async () => (await browser.request(`${h.appUrl}/api/v1.0/authenticate/`)).location!;
+      const tabs = [await toIdp(), await toIdp()]; // both tabs left for the IdP before either came back
+      const callbacks: string[] = [];
+      for (const url of tabs) {
+        let page = await browser.visit(url, {}, { stopAt: atCallback });
+        for (let step = 0; step < 3 && !atCallback(page.location); step++) {
+          page = await browser.submit(page, page.body.includes('name="login"') ? { login: 'alice', password: 'any' } : {}, { stopAt: atCallback });
+        }
+        callbacks.push(page.location!);
+      }
+      // The second tab comes back first, then the first one.
+      expect((await browser.request(callbacks[1]!)).status).toBe(302);
+      expect((await browser.request(callbacks[0]!)).status).toBe(302);
       expect(await h.whoami(browser)).toBe(ALICE);
     });
 
@@ -109,8 +148,8 @@ describe.each(PROVIDERS_UNDER_TEST)('OIDC login with the admin-role sync on %s',
       expect(await db.prisma.user.findUnique({ where: { id: existing.id } })).toMatchObject({
         sub: 'alice',
         email: ALICE,
-        fullName: 'Alice Martin',
-        shortName: 'Alice',
+        fullName: 'Alice Martin', // from given and family names, or from `name` where the IdP releases only that
+        shortName: strictIdp ? 'A' : 'Alice', // the given name, kept when the IdP releases none
       });
     });
 
@@ -208,9 +247,10 @@ describe.each(PROVIDERS_UNDER_TEST)('OIDC login with the admin-role sync on %s',
       it('logs the error code and description the identity provider sent', async () => {
         h.logger.entries.length = 0;
         const browser = h.browser();
-        await browser.visit(`${h.appUrl}/api/v1.0/authenticate/`);
+        const started = await browser.request(`${h.appUrl}/api/v1.0/authenticate/`);
+        const state = new URL(started.location!).searchParams.get('state')!;
         const page = await browser.request(
-          `${h.appUrl}/api/v1.0/callback/?error=invalid_scope&error_description=no%20such%20scope&iss=${encodeURIComponent(h.idpUrl)}`,
+          `${h.appUrl}/api/v1.0/callback/?error=invalid_scope&error_description=no%20such%20scope&state=${state}&iss=${encodeURIComponent(h.idpUrl)}`,
         );
         expect(page.status).toBe(400);
         expect(h.logger.entries.find((entry) => entry.message === 'login failed at the callback')?.fields).toMatchObject({
@@ -231,7 +271,7 @@ describe.each(PROVIDERS_UNDER_TEST)('OIDC login with the admin-role sync on %s',
   describe('with ENTITLEMENTS_SYNC_ON_UNAVAILABLE=deny', () => {
     let h: LoginHarness;
     beforeAll(async () => {
-      h = await startLoginHarness(db, { ENTITLEMENTS_SYNC_ON_UNAVAILABLE: 'deny' });
+      h = await start({ ENTITLEMENTS_SYNC_ON_UNAVAILABLE: 'deny' });
     });
     afterAll(() => h.close());
 
@@ -281,7 +321,7 @@ describe.each(PROVIDERS_UNDER_TEST)('OIDC login with the admin-role sync on %s',
     let redis: Redis;
     const prefix = `login-test-${process.pid}-${Date.now()}`;
     beforeAll(async () => {
-      h = await startLoginHarness(db, { REDIS_URL: process.env.TEST_REDIS_URL!, ENTITLEMENTS_CACHE_PREFIX: prefix });
+      h = await start({ REDIS_URL: process.env.TEST_REDIS_URL!, ENTITLEMENTS_CACHE_PREFIX: prefix });
       redis = new Redis(process.env.TEST_REDIS_URL!);
     });
     afterAll(async () => {
@@ -305,7 +345,7 @@ describe.each(PROVIDERS_UNDER_TEST)('OIDC login with the admin-role sync on %s',
     });
 
     it('keeps sessions in Redis with SESSION_STORE=redis, with the same absolute lifetime, and logout removes them', async () => {
-      const inRedis = await startLoginHarness(db, {
+      const inRedis = await start({
         REDIS_URL: process.env.TEST_REDIS_URL!,
         ENTITLEMENTS_CACHE_PREFIX: prefix,
         SESSION_STORE: 'redis',
@@ -332,7 +372,7 @@ describe.each(PROVIDERS_UNDER_TEST)('OIDC login with the admin-role sync on %s',
   describe('with essential claims and without user creation', () => {
     let h: LoginHarness;
     beforeAll(async () => {
-      h = await startLoginHarness(db, { OIDC_USERINFO_ESSENTIAL_CLAIMS: 'siret,email', OIDC_CREATE_USER: 'false' });
+      h = await start({ OIDC_USERINFO_ESSENTIAL_CLAIMS: 'siret,email', OIDC_CREATE_USER: 'false' });
     });
     afterAll(() => h.close());
     beforeEach(() => db.truncate());
@@ -357,7 +397,7 @@ describe.each(PROVIDERS_UNDER_TEST)('OIDC login with the admin-role sync on %s',
   describe('without the email fallback', () => {
     let h: LoginHarness;
     beforeAll(async () => {
-      h = await startLoginHarness(db, { OIDC_FALLBACK_TO_EMAIL_FOR_IDENTIFICATION: 'false' });
+      h = await start({ OIDC_FALLBACK_TO_EMAIL_FOR_IDENTIFICATION: 'false' });
     });
     afterAll(() => h.close());
 
@@ -369,5 +409,32 @@ describe.each(PROVIDERS_UNDER_TEST)('OIDC login with the admin-role sync on %s',
       expect(page.body).toContain('already associated');
       expect(await db.prisma.user.count()).toBe(1);
     });
+  });
+});
+
+describe('OIDC_TOKEN_ENDPOINT_AUTH_METHOD against an IdP that accepts client_secret_basic only', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase('sqlite');
+  });
+  afterAll(() => db.drop());
+
+  it.each([
+    ['unset (basic, from discovery): the login succeeds', {}, 302],
+    ['client_secret_basic: the login succeeds', { OIDC_TOKEN_ENDPOINT_AUTH_METHOD: 'client_secret_basic' }, 302],
+    ['client_secret_post: refused by the IdP, a 400 whose log names invalid_client', { OIDC_TOKEN_ENDPOINT_AUTH_METHOD: 'client_secret_post' }, 400],
+  ])('%s', async (_label, env, status) => {
+    const h = await startLoginHarness(db, env, { strictIdp: true });
+    try {
+      h.dc.entitlementsByEmail.set(ALICE, { can_access: true });
+      const browser = h.browser();
+      const page = await browser.request(await h.authorize(browser, 'alice'));
+      expect(page.status).toBe(status);
+      if (status === 400) {
+        expect(h.logger.entries.find((entry) => entry.message === 'login failed at the callback')?.fields).toMatchObject({ idpError: 'invalid_client' });
+      }
+    } finally {
+      await h.close();
+    }
   });
 });

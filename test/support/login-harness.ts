@@ -50,6 +50,8 @@ export interface HarnessOptions {
   mount?: (app: Express, lib: OidcEntitlements) => void | Promise<void>;
   /** More options of createOidcEntitlements. */
   libOptions?: Partial<OidcEntitlementsOptions>;
+  /** An IdP configured the strict way real servers are (see DevIdpOptions.strict). */
+  strictIdp?: boolean;
 }
 
 export async function startLoginHarness(
@@ -59,6 +61,7 @@ export async function startLoginHarness(
     accounts = DEMO_ACCOUNTS,
     syncOnLogin,
     libOptions = {},
+    strictIdp = false,
     mount = (app, lib) => {
       app.use(lib.session);
       app.use('/api/v1.0', lib.authRouter, lib.apiRouter);
@@ -75,6 +78,7 @@ export async function startLoginHarness(
     issuer: idpUrl,
     clients: [{ ...CLIENT, redirect_uris: [redirectUri], post_logout_redirect_uris: [`${appUrl}/`] }],
     accounts,
+    strict: strictIdp,
   });
   idpServer.on('request', idpRequestListener(provider));
 

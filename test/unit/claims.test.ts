@@ -1,4 +1,5 @@
 import { fullName, missingClaims, readClaims } from '../../src/auth/claims';
+import { defaultAuthMethod } from '../../src/auth/strategy';
 
 describe('readClaims (claims are outside input)', () => {
   it('reads strings, trimmed', () => {
@@ -41,5 +42,16 @@ describe('fullName', () => {
     [{}, null],
   ])('%j → %j (the name claim when the IdP releases no given or family name)', (claims, expected) => {
     expect(fullName(readClaims({ sub: 's', ...claims }))).toBe(expected);
+  });
+});
+
+describe('defaultAuthMethod (OIDC_TOKEN_ENDPOINT_AUTH_METHOD unset)', () => {
+  it.each([
+    [undefined, 'client_secret_basic'],
+    [[], 'client_secret_basic'],
+    [['client_secret_post', 'client_secret_basic'], 'client_secret_basic'],
+    [['client_secret_post', 'private_key_jwt'], 'client_secret_post'],
+  ])('discovery listing %j → %s', (supported, expected) => {
+    expect(defaultAuthMethod(supported)).toBe(expected);
   });
 });
