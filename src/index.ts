@@ -7,7 +7,18 @@ export { createOidcEntitlements } from './oidc-entitlements';
 export type { OidcEntitlements, OidcEntitlementsOptions, OidcEntitlementsPrisma } from './oidc-entitlements';
 
 export { loadConfig, ConfigError } from './config';
-export type { Config, OidcConfig, EntitlementsConfig, CacheConfig, SyncConfig, SyncOnUnavailable, SessionStoreKind, FeatureFlags, Env } from './config';
+export type {
+  Config,
+  OidcConfig,
+  EntitlementsConfig,
+  CacheConfig,
+  SyncConfig,
+  SyncOnUnavailable,
+  SessionStoreKind,
+  TokenEndpointAuthMethod,
+  FeatureFlags,
+  Env,
+} from './config';
 
 export { OidcEntitlementsError } from './errors';
 export type { OidcEntitlementsErrorCode } from './errors';
