@@ -3,7 +3,7 @@ import session, { type Store } from 'express-session';
 import type { RequestHandler } from 'express';
 import type { SessionStoreKind } from '../config';
 import type { Logger } from '../logging';
-import { createRedisClient } from '../redis';
+import { createRedisClient, firstConnection } from '../redis';
 import { DatabaseSessionStore, type SessionPrismaClient } from './database-session-store';
 
 export const SESSION_COOKIE = 'sessionid';
@@ -33,7 +33,14 @@ export function createSessionStore({ kind, redisUrl, prefix, prisma, logger }: S
   if (kind === 'redis' && redisUrl) {
     const client = createRedisClient(redisUrl);
     // Lifetimes are absolute, so a touch would only cost a round trip.
-    return { store: new RedisStore({ client, prefix: `${prefix}:session:`, disableTouch: true }), close: async () => client.disconnect() };
+    const store = new RedisStore({ client, prefix: `${prefix}:session:`, disableTouch: true });
+    // Right after start the client is still connecting, and without an offline queue its commands would fail.
+    const connecting = firstConnection(client);
+    for (const method of ['get', 'set', 'destroy'] as const) {
+      const call = (store[method] as (...args: unknown[]) => unknown).bind(store);
+      (store as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => connecting.then(() => call(...args));
+    }
+    return { store, close: async () => client.disconnect() };
   }
   if (!prisma.session) {
     throw new Error('the default session store needs the `Session` model in your Prisma schema (oidc-entitlements models), or pass `sessionStore`');
