@@ -19,9 +19,6 @@ export interface CreateEntitlementsServiceOptions {
   onUpstream?: (seconds: number, ok: boolean) => void;
 }
 
-/** How long another instance waits for a lock holder whose backend has no timeout of its own, in seconds. */
-const DEFAULT_LOCK_SECONDS = 10;
-
 /** The configured backend behind the configured cache: Redis (the in-process store while it is down) with REDIS_URL, the in-process store otherwise. */
 export function createEntitlementsService({ config, logger, backend, store, onFetch, onUpstream }: CreateEntitlementsServiceOptions): EntitlementsService {
   const { cache } = config.entitlements;
@@ -30,7 +27,7 @@ export function createEntitlementsService({ config, logger, backend, store, onFe
     backend: backend ?? createEntitlementsBackend(config.entitlements, logger),
     store: store ?? (config.redisUrl ? new FallbackCacheStore(new RedisCacheStore(config.redisUrl), inProcess(), logger) : inProcess()),
     // The cross-instance lock outlives the longest upstream call a holder may make.
-    lockTtlMs: ((config.entitlements.deployCenter?.timeout ?? DEFAULT_LOCK_SECONDS) + 1) * 1000,
+    lockTtlMs: config.entitlements.deployCenter ? (config.entitlements.deployCenter.timeout + 1) * 1000 : undefined,
     cache,
     logger,
     onFetch,

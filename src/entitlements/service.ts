@@ -4,6 +4,7 @@ import { userLabel, type Logger } from '../logging';
 import type { CachedEntitlements, EntitlementsCacheStore } from './cache/store';
 import { EntitlementsUnavailableError, type Entitlements, type EntitlementsBackend, type EntitlementsRequest } from './types';
 
+/** The cross-instance lock's lifetime for a backend without a timeout of its own: 10 s, plus a second. */
 const DEFAULT_LOCK_TTL_MS = 11_000;
 /** How often an instance waiting for another's answer looks for it. */
 const LOCK_POLL_MS = 20;
@@ -15,7 +16,7 @@ export interface EntitlementsServiceOptions {
   backend: EntitlementsBackend;
   store: EntitlementsCacheStore;
   cache: CacheConfig;
-  /** How long a cross-instance lock is held at most (the store's `acquireLock`), and how long others wait for it. */
+  /** How long a cross-instance lock is held at most (the store's `acquireLock`), and how long others wait for it; 11 s by default. */
   lockTtlMs?: number;
   logger: Logger;
   /** Called once per request with how it was answered. */
