@@ -12,7 +12,8 @@ import type { SessionPrismaClient } from './auth/database-session-store';
 import { createSessionStore, sessionMiddleware } from './auth/session';
 import { discoverIssuer, OidcLoginStrategy, STRATEGY_NAME } from './auth/strategy';
 import type { Config } from './config';
-import type { DatabaseProvider } from './db/provider';
+import { requireProvider, type DatabaseProvider } from './db/provider';
+import { UserDirectory } from './auth/users';
 import type { EntitlementsCacheStore } from './entitlements/cache/store';
 import { createEntitlementsService } from './entitlements/create';
 import type { Entitlements, EntitlementsBackend, EntitlementsRequest } from './entitlements/types';
@@ -88,7 +89,11 @@ export interface OidcEntitlements {
   strategy(): Promise<OidcLoginStrategy>;
   /** `GET /metrics` handler: Prometheus text of {@link OidcEntitlementsOptions.metricsRegistry}. */
   metricsHandler(): RequestHandler;
-  /** Discovers the issuer now (it is otherwise done on the first login): call it to fail fast at start. */
+  /**
+   * Discovers the issuer now (it is otherwise done on the first login): call it to fail fast at start. Also
+   * fills in `users.email_normalized` where a migration or the host left it empty (otherwise done by the
+   * first login that looks a user up by email).
+   */
   ready(): Promise<void>;
   /** Closes the session store's and the cache's connections. */
   close(): Promise<void>;
@@ -107,7 +112,9 @@ export function createOidcEntitlements(options: OidcEntitlementsOptions): OidcEn
     onFetch: metrics.recordFetch,
     onUpstream: metrics.recordUpstream,
   });
-  const adminSync = new AdminRoleSync({ prisma, provider: options.provider, logger, options: config.entitlements.sync, onResult: metrics.recordSync });
+  const provider = requireProvider(prisma, options.provider, 'createOidcEntitlements');
+  const users = new UserDirectory(prisma, provider);
+  const adminSync = new AdminRoleSync({ prisma, provider, logger, options: config.entitlements.sync, onResult: metrics.recordSync });
   const sessions = options.sessionStore
     ? { store: options.sessionStore, close: async () => undefined }
     : createSessionStore({ kind: config.sessionStore, redisUrl: config.redisUrl, prefix: config.entitlements.cache.prefix, prisma, logger });
@@ -123,7 +130,7 @@ export function createOidcEntitlements(options: OidcEntitlementsOptions): OidcEn
   });
 
   const loginDeps = {
-    prisma,
+    users,
     entitlements,
     adminSync,
     logger,
@@ -165,14 +172,14 @@ export function createOidcEntitlements(options: OidcEntitlementsOptions): OidcEn
       logger,
       onLogin: metrics.recordLogin,
     }),
-    apiRouter: apiRoutes({ prisma, entitlements, adminSync, config, logger }),
+    apiRouter: apiRoutes({ prisma, users, entitlements, adminSync, config, logger }),
     requireEntitlement: (name) => requireEntitlement(entitlements, name),
     getEntitlements: (request) => entitlements.getUserEntitlements(request),
     syncUser: (user) => syncUser({ entitlements, adminSync }, user),
     strategy: discover,
     metricsHandler: () => metrics.handler(),
     ready: async () => {
-      await discover();
+      await Promise.all([discover(), users.deriveNormalizedEmails()]);
     },
     close: async () => {
       await sessions.close();

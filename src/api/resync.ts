@@ -1,7 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import type { UserPrismaClient } from '../auth/prisma-types';
-import { usersBy } from '../auth/users';
+import type { UserDirectory } from '../auth/users';
 import type { Logger } from '../logging';
 import { mapConcurrently, resyncUser, type ResyncDeps } from '../sync/resync';
 import { bearerMatches } from './bearer';
@@ -15,7 +14,7 @@ const CONCURRENCY = 8;
  * docs/specification.md §7.9: `POST entitlements/resync/` — what an authorization or billing service calls when a
  * grant changes. Each user is synced now (forced refresh), each in its own transaction.
  */
-export function resyncRoutes({ prisma, apiKey, logger, deps }: { prisma: UserPrismaClient; apiKey?: string; logger: Logger; deps: ResyncDeps }): Router {
+export function resyncRoutes({ users: directory, apiKey, logger, deps }: { users: UserDirectory; apiKey?: string; logger: Logger; deps: ResyncDeps }): Router {
   const router = Router();
   router.post('/entitlements/resync/', async (req, res) => {
     if (!bearerMatches(req, apiKey)) throw new ApiError(403, INVALID_API_KEY);
@@ -23,7 +22,7 @@ export function resyncRoutes({ prisma, apiKey, logger, deps }: { prisma: UserPri
     const [key, values] = 'emails' in body ? (['email', body.emails] as const) : (['sub', body.subs] as const);
     const unique = [...new Set(values.map((value) => value.trim()).filter(Boolean))];
     const perValue = await mapConcurrently(unique, CONCURRENCY, async (value) => {
-      const users = await usersBy(prisma, key, value);
+      const users = await directory.by(key, value);
       if (users.length === 0) return [{ [key]: value, user_id: null, outcome: 'not_found' as const, granted: 0, upgraded: 0, revoked: 0 }];
       const results = [];
       for (const user of users) {

@@ -11,10 +11,12 @@ import { provisioningRoutes } from './provisioning';
 import { resyncRoutes } from './resync';
 import type { AdminRoleSync } from '../sync/admin-sync';
 import type { UserPrismaClient } from '../auth/prisma-types';
+import type { UserDirectory } from '../auth/users';
 import { requireEntitlement } from './require-entitlement';
 
 export interface ApiDeps {
   prisma: ApiPrismaClient & UserPrismaClient;
+  users: UserDirectory;
   entitlements: EntitlementsService;
   adminSync: AdminRoleSync;
   config: Pick<Config, 'features' | 'provisioningApiKey' | 'resyncApiKey'>;
@@ -25,7 +27,7 @@ export interface ApiDeps {
  * The REST surface of docs/specification.md §7 (under /api/v1.0): JSON bodies up to 1 MiB, the can_access gate on
  * users/me/ and maildomains/, and every error as `{"detail": ...}`.
  */
-export function apiRoutes({ prisma, entitlements, adminSync, config, logger }: ApiDeps): Router {
+export function apiRoutes({ prisma, users, entitlements, adminSync, config, logger }: ApiDeps): Router {
   const router = Router();
   const gate = requireEntitlement(entitlements, 'can_access');
   const document = openApiDocument();
@@ -35,7 +37,7 @@ export function apiRoutes({ prisma, entitlements, adminSync, config, logger }: A
   });
   router.use(meRoutes({ prisma, entitlements, features: config.features }, gate));
   router.use(provisioningRoutes({ prisma, apiKey: config.provisioningApiKey, logger }));
-  router.use(resyncRoutes({ prisma, apiKey: config.resyncApiKey, logger, deps: { entitlements, adminSync } }));
+  router.use(resyncRoutes({ users, apiKey: config.resyncApiKey, logger, deps: { entitlements, adminSync } }));
   router.use(mailDomainRoutes({ prisma, features: config.features }, gate));
   router.use(apiErrorHandler(logger));
   return router;

@@ -6,11 +6,11 @@ import { fetchForSync, syncFromAnswer } from '../sync/sync-user';
 import { EntitlementsUnavailableError } from '../entitlements/types';
 import { readClaims } from './claims';
 import { LoginRefusedError } from './errors';
-import type { UserPrismaClient, UserRecord } from './prisma-types';
-import { resolveUser, saveUser, type UserRules } from './users';
+import type { UserRecord } from './prisma-types';
+import { resolveUser, type UserDirectory, type UserRules } from './users';
 
 export interface LoginDeps {
-  prisma: UserPrismaClient;
+  users: UserDirectory;
   entitlements: EntitlementsService;
   adminSync: AdminRoleSync;
   logger: Logger;
@@ -32,8 +32,8 @@ export interface LoginResult {
  * more than its own round trips.
  */
 export async function completeLogin(deps: LoginDeps, rawClaims: Record<string, unknown>): Promise<LoginResult> {
-  const resolved = await resolveUser(deps.prisma, readClaims(rawClaims), deps.rules);
-  if (deps.syncOnLogin === false) return { user: await saveUser(deps.prisma, resolved) };
+  const resolved = await resolveUser(deps.users, readClaims(rawClaims), deps.rules);
+  if (deps.syncOnLogin === false) return { user: await deps.users.save(resolved) };
 
   const subject = resolved.kind === 'existing' ? resolved.user : { sub: resolved.data.sub, email: resolved.data.email ?? null };
   const answer = fetchForSync(deps.entitlements, { sub: subject.sub, email: subject.email, userInfo: rawClaims });
@@ -44,13 +44,13 @@ export async function completeLogin(deps: LoginDeps, rawClaims: Record<string, u
       deps.logger.warn({ user: userLabel(subject.email) }, 'login refused: entitlements service unavailable (ENTITLEMENTS_SYNC_ON_UNAVAILABLE=deny)');
       throw new LoginRefusedError('entitlements_unavailable', 'Entitlements service unavailable: please try again later');
     }
-    const user = await saveUser(deps.prisma, resolved);
+    const user = await deps.users.save(resolved);
     return { user, sync: await syncFromAnswer(deps.adminSync, user, fetched) };
   }
   if (resolved.kind === 'existing') {
-    const [user, sync] = await Promise.all([saveUser(deps.prisma, resolved), answer.then((a) => syncFromAnswer(deps.adminSync, resolved.user, a))]);
+    const [user, sync] = await Promise.all([deps.users.save(resolved), answer.then((a) => syncFromAnswer(deps.adminSync, resolved.user, a))]);
     return { user, sync };
   }
-  const [user, fetched] = await Promise.all([saveUser(deps.prisma, resolved), answer]);
+  const [user, fetched] = await Promise.all([deps.users.save(resolved), answer]);
   return { user, sync: await syncFromAnswer(deps.adminSync, user, fetched) };
 }

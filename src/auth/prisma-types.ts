@@ -12,6 +12,7 @@ export interface UserRecord {
 export interface UserUpdate {
   sub?: string;
   email?: string;
+  emailNormalized?: string;
   fullName?: string;
   shortName?: string;
   lastLoginAt?: Date;
@@ -20,10 +21,11 @@ export interface UserUpdate {
 export interface UserPrismaClient {
   user: {
     findUnique(args: { where: { sub: string } | { id: string } }): Promise<UserRecord | null>;
-    findMany(args: { where?: { id: { in: string[] } }; orderBy?: { id: 'asc' }; take?: number; cursor?: { id: string }; skip?: number }): Promise<UserRecord[]>;
+    findMany(args: { where?: { id: { in: string[] } } | { emailNormalized: string }; orderBy?: { id: 'asc' }; take?: number; cursor?: { id: string }; skip?: number }): Promise<UserRecord[]>;
     count(): Promise<number>;
     create(args: { data: UserUpdate & { sub: string } }): Promise<UserRecord>;
     update(args: { where: { id: string }; data: UserUpdate }): Promise<UserRecord>;
   };
   $queryRaw<T = unknown>(query: TemplateStringsArray, ...values: unknown[]): Promise<T>;
+  $executeRawUnsafe(query: string, ...values: unknown[]): Promise<number>;
 }

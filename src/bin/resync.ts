@@ -2,7 +2,8 @@ import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { UserRecord } from '../auth/prisma-types';
-import { usersBy } from '../auth/users';
+import { UserDirectory } from '../auth/users';
+import { requireProvider } from '../db/provider';
 import { loadConfig } from '../config';
 import { createEntitlementsService } from '../entitlements/create';
 import { createLogger } from '../logging';
@@ -141,7 +142,8 @@ export async function resyncCommand(argv: string[]): Promise<number> {
         await run(page);
       }
     } else {
-      await run(await (options.sub !== undefined ? usersBy(prisma, 'sub', options.sub) : usersBy(prisma, 'email', options.email!)));
+      const directory = new UserDirectory(prisma, requireProvider(prisma, undefined, 'resync'));
+      await run(await (options.sub !== undefined ? directory.by('sub', options.sub) : directory.by('email', options.email!)));
     }
   } finally {
     bar?.stop();

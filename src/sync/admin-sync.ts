@@ -4,9 +4,9 @@ import type { SyncConfig } from '../config';
 import { EntitlementsUnavailableError, type Entitlements } from '../entitlements/types';
 import { userLabel, type Logger } from '../logging';
 import { isEmptyPlan, planAdminSync, readEntitledDomains, type ExistingAccess, type KnownDomain, type SyncPlan } from './plan';
-import type { DatabaseProvider } from '../db/provider';
+import { requireProvider, type DatabaseProvider } from '../db/provider';
 import { lockUserRow } from '../db/user-lock';
-import { detectProvider, insertAccessEvents, insertAdminAccesses } from './bulk-insert';
+import { insertAccessEvents, insertAdminAccesses } from './bulk-insert';
 import type { AccessEventData, SyncPrismaClient, SyncPrismaTransaction } from './prisma-types';
 
 /**
@@ -94,9 +94,7 @@ export class AdminRoleSync {
   private readonly provider: DatabaseProvider;
 
   constructor(private readonly deps: AdminRoleSyncDeps) {
-    const provider = deps.provider ?? detectProvider(deps.prisma);
-    if (!provider) throw new Error('AdminRoleSync: pass `provider` ("sqlite" or "postgresql"): it cannot be read from this client');
-    this.provider = provider;
+    this.provider = requireProvider(deps.prisma, deps.provider, 'AdminRoleSync');
   }
 
   /** Never throws: a database failure is the outcome `failed`, with nothing written. */

@@ -9,14 +9,6 @@ import type { AccessEventData, SyncPrismaTransaction } from './prisma-types';
  * same rows createMany would write (uuid ids, UTC timestamps in Prisma's formats).
  */
 
-/** Prisma's `_activeProvider` (not typed), for hosts that do not say which database they use. */
-export function detectProvider(prisma: object): DatabaseProvider | undefined {
-  const active = (prisma as { _activeProvider?: unknown })._activeProvider;
-  if (active === 'sqlite') return 'sqlite';
-  if (active === 'postgresql' || active === 'postgres') return 'postgresql';
-  return undefined;
-}
-
 /** A timestamp as Prisma writes DateTime columns: SQLite text `...+00:00`, PostgreSQL UTC. */
 function timestamp(provider: DatabaseProvider, at: Date): string {
   const iso = at.toISOString();

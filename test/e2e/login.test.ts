@@ -3,9 +3,12 @@ import { Browser } from '../support/browser';
 import { createTestDatabase, PROVIDERS_UNDER_TEST, type TestDatabase } from '../support/databases';
 import { adminDomainsOf, createDomains } from '../support/fixtures';
 import type { Env } from '../../src/config';
-import { startLoginHarness, type LoginHarness } from '../support/login-harness';
+import { startLoginHarness, type HarnessOptions, type LoginHarness } from '../support/login-harness';
+import { DEMO_ACCOUNTS, type DemoAccount } from '../../src/development/idp';
 
 const ALICE = 'alice@example.fr';
+/** An account whose email is not ASCII: SQLite's lower() alone would not match its upper-case form. */
+const ELODIE: DemoAccount = { id: 'elodie', email: 'élodie@example.fr', given_name: 'Élodie', family_name: 'Núñez' };
 
 /** Every database, each against oidc-provider as the tests' IdP and as strict real servers are (nonce required, client_secret_basic only, `name` but no given or family name). */
 const SUITES = PROVIDERS_UNDER_TEST.flatMap(
@@ -22,7 +25,7 @@ describe.each(SUITES)('OIDC login with the admin-role sync on %s, %s', (provider
     db = await createTestDatabase(provider);
   });
   afterAll(() => db.drop());
-  const start = (env: Env = {}) => startLoginHarness(db, env, { strictIdp });
+  const start = (env: Env = {}, options: HarnessOptions = {}) => startLoginHarness(db, env, { strictIdp, ...options });
 
   async function userByEmail(email: string) {
     return db.prisma.user.findFirst({ where: { email } });
@@ -31,7 +34,7 @@ describe.each(SUITES)('OIDC login with the admin-role sync on %s, %s', (provider
   describe('with the default rules', () => {
     let h: LoginHarness;
     beforeAll(async () => {
-      h = await start();
+      h = await start({}, { accounts: [...DEMO_ACCOUNTS, ELODIE] });
     });
     afterAll(() => h.close());
     beforeEach(async () => {
@@ -134,6 +137,24 @@ describe.each(SUITES)('OIDC login with the admin-role sync on %s, %s', (provider
       await h.login(h.browser(), 'alice');
       expect(await db.prisma.user.count()).toBe(1);
       expect(await db.prisma.user.findUnique({ where: { id: existing.id } })).toMatchObject({ sub: 'alice', email: ALICE });
+    });
+
+    it('matches a non-ASCII email whatever its case and Unicode form, the same on every database (no duplicate user)', async () => {
+      const existing = await db.prisma.user.create({ data: { email: 'E\u0301LODIE@Example.fr' } }); // decomposed É, upper case
+      await h.login(h.browser(), 'elodie');
+      expect(await db.prisma.user.count()).toBe(1);
+      expect(await db.prisma.user.findUnique({ where: { id: existing.id } })).toMatchObject({ sub: 'elodie', email: ELODIE.email, emailNormalized: ELODIE.email });
+    });
+
+    it('finds a user by the email its last login brought, not by the one it had before', async () => {
+      await db.prisma.user.create({ data: { sub: 'someone', email: 'old@example.fr' } });
+      const existing = await db.prisma.user.create({ data: { sub: 'alice', email: 'old@example.fr' } });
+      await h.login(h.browser(), 'alice');
+      expect(await db.prisma.user.findUnique({ where: { id: existing.id } })).toMatchObject({ email: ALICE, emailNormalized: ALICE });
+      await db.prisma.user.update({ where: { id: existing.id }, data: { sub: null } });
+      await h.login(h.browser(), 'alice'); // by email now: one match, the renamed user
+      expect(await db.prisma.user.count()).toBe(2);
+      expect(await db.prisma.user.findUnique({ where: { id: existing.id } })).toMatchObject({ sub: 'alice' });
     });
 
     it('refuses when several users share the email', async () => {

@@ -6,6 +6,8 @@ import type { SqlDriverAdapter, SqlDriverAdapterFactory, SqlQuery, Transaction }
  */
 export class StatementCounter {
   statements: string[] = [];
+  /** The arguments of each statement, in step with `statements` (none for BEGIN and scripts). */
+  args: unknown[][] = [];
   /** When set, a statement it matches fails before reaching the database (failure injection). */
   failWhen: ((sql: string) => boolean) | null = null;
   /** Runs after each statement, before its caller gets the result: a test can pause a writer there. */
@@ -17,6 +19,7 @@ export class StatementCounter {
 
   reset(): void {
     this.statements = [];
+    this.args = [];
   }
 
   /** Statements that change data (INSERT, UPDATE, DELETE). */
@@ -34,6 +37,7 @@ export class StatementCounter {
     const sql = typeof query === 'string' ? query : query.sql;
     if (this.failWhen?.(sql)) throw new Error(`injected failure: ${sql.slice(0, 60)}`);
     this.statements.push(sql);
+    this.args.push(typeof query === 'string' ? [] : query.args);
   };
 
   private wrapQueryable<T extends SqlDriverAdapter | Transaction>(target: T): T {
