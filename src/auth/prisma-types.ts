@@ -21,7 +21,13 @@ export interface UserUpdate {
 export interface UserPrismaClient {
   user: {
     findUnique(args: { where: { sub: string } | { id: string } }): Promise<UserRecord | null>;
-    findMany(args: { where?: { id: { in: string[] } } | { emailNormalized: string }; orderBy?: { id: 'asc' }; take?: number; cursor?: { id: string }; skip?: number }): Promise<UserRecord[]>;
+    findMany(args: {
+      where?: { id: { in: string[] } } | { emailNormalized: string };
+      orderBy?: { id: 'asc' };
+      take?: number;
+      cursor?: { id: string };
+      skip?: number;
+    }): Promise<UserRecord[]>;
     count(): Promise<number>;
     create(args: { data: UserUpdate & { sub: string } }): Promise<UserRecord>;
     update(args: { where: { id: string }; data: UserUpdate }): Promise<UserRecord>;

@@ -53,7 +53,9 @@ export class UserDirectory {
   async deriveNormalizedEmails(): Promise<number> {
     let derived = 0;
     for (;;) {
-      const rows = await this.prisma.$queryRaw<{ id: string; email: string | null }[]>`SELECT id, email FROM users WHERE email_normalized IS NULL LIMIT ${DERIVE_BATCH}`;
+      const rows = await this.prisma.$queryRaw<
+        { id: string; email: string | null }[]
+      >`SELECT id, email FROM users WHERE email_normalized IS NULL LIMIT ${DERIVE_BATCH}`;
       if (rows.length === 0) return derived;
       const updated = await this.writeNormalized(rows);
       derived += updated;

@@ -143,7 +143,11 @@ describe.each(SUITES)('OIDC login with the admin-role sync on %s, %s', (provider
       const existing = await db.prisma.user.create({ data: { email: 'E\u0301LODIE@Example.fr' } }); // decomposed É, upper case
       await h.login(h.browser(), 'elodie');
       expect(await db.prisma.user.count()).toBe(1);
-      expect(await db.prisma.user.findUnique({ where: { id: existing.id } })).toMatchObject({ sub: 'elodie', email: ELODIE.email, emailNormalized: ELODIE.email });
+      expect(await db.prisma.user.findUnique({ where: { id: existing.id } })).toMatchObject({
+        sub: 'elodie',
+        email: ELODIE.email,
+        emailNormalized: ELODIE.email,
+      });
     });
 
     it('finds a user by the email its last login brought, not by the one it had before', async () => {
