@@ -2,6 +2,10 @@ import express, { type ErrorRequestHandler, type Express } from 'express';
 import type Provider from 'oidc-provider';
 import type { AppPrismaClient } from './db';
 import { sendError } from '../src/http/errors';
+import { accessLog } from '../src/http/access-log';
+import { compileTrust } from '../src/http/client-ip';
+import { pageSecurityHeaders } from '../src/http/headers';
+import type { Config } from '../src/config';
 import type { Logger } from '../src/logging';
 import type { OidcEntitlements } from '../src/index';
 import { devDeployCenterRouter } from './dev-deploycenter';
@@ -19,6 +23,7 @@ export interface DevelopmentParts {
 
 export interface ReferenceAppOptions {
   lib: OidcEntitlements;
+  config: Pick<Config, 'trustProxy' | 'production'>;
   /** Serve `/metrics` here (no session); false when METRICS_PORT serves them. */
   serveMetrics?: boolean;
   prisma: AppPrismaClient;
@@ -27,12 +32,17 @@ export interface ReferenceAppOptions {
 }
 
 /** The reference server's Express app: the library under /api/v1.0, a home page, and the development parts. */
-export function createReferenceApp({ lib, prisma, logger, development, serveMetrics = true }: ReferenceAppOptions): Express {
+export function createReferenceApp({ lib, config, prisma, logger, development, serveMetrics = true }: ReferenceAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
-  if (serveMetrics) app.get('/metrics', lib.metricsHandler());
+  // The same TRUST_PROXY the library reads, for the app's own routes (req.ip, req.secure).
+  app.set('trust proxy', config.trustProxy);
+  app.use(accessLog({ logger, trust: compileTrust(config.trustProxy) }));
+  // The development parts come before the headers: oidc-provider sets its own on its pages.
   if (development?.idp) app.use(DEV_IDP_PATH, idpRequestListener(development.idp.provider));
   if (development?.deployCenter) app.use(DEV_DEPLOYCENTER_PATH, devDeployCenterRouter(development.deployCenter));
+  app.use(pageSecurityHeaders({ production: config.production }));
+  if (serveMetrics) app.get('/metrics', lib.metricsHandler());
   app.use(lib.session);
   app.use('/api/v1.0', lib.authRouter, lib.apiRouter);
   app.get('/', homePage({ prisma, getEntitlements: lib.getEntitlements, demoAccounts: development?.idp?.accounts }));

@@ -73,8 +73,8 @@ async function seedDemoDomains(prisma: AppPrismaClient): Promise<string[]> {
   return names;
 }
 
-async function listen(app: express.Express, port: number): Promise<Server> {
-  const server = app.listen(port);
+async function listen(app: express.Express, port: number, host: string): Promise<Server> {
+  const server = app.listen(port, host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
@@ -126,17 +126,17 @@ async function main(): Promise<void> {
   }
 
   const lib = createOidcEntitlements({ prisma, config, logger });
-  const app = createReferenceApp({ lib, prisma, logger, development, serveMetrics: config.metricsPort === undefined });
-  const server = await listen(app, config.port);
+  const app = createReferenceApp({ lib, config, prisma, logger, development, serveMetrics: config.metricsPort === undefined });
+  const server = await listen(app, config.port, config.host);
   let metricsServer: Server | undefined;
   if (config.metricsPort !== undefined) {
     const metricsApp = express();
-    metricsApp.get('/metrics', lib.metricsHandler());
-    metricsServer = await listen(metricsApp, config.metricsPort);
+    metricsApp.get('/metrics', lib.metricsHandler({ dedicatedPort: true }));
+    metricsServer = await listen(metricsApp, config.metricsPort, config.host);
   }
 
   const url = `http://localhost:${config.port}/`;
-  const lines = [`oidc-entitlements reference server: ${url}`];
+  const lines = [`oidc-entitlements reference server: ${url} (listening on ${config.host}:${config.port})`];
   if (development.idp) {
     lines.push(`  development IdP at ${config.oidc.issuer}: log in as ${DEMO_ACCOUNTS.map((a) => `${a.id} (${a.email})`).join(', ')} with any password`);
   }

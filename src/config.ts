@@ -4,6 +4,7 @@ import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { OidcEntitlementsError } from './errors';
 import { hostRequire } from './host-require';
+import { compileTrust } from './http/client-ip';
 import { DEFAULT_DATABASE_URL } from './db/provider';
 import { parseDeployCenterParameters, type DeployCenterParameters } from './entitlements/backends/deploycenter';
 
@@ -23,6 +24,12 @@ export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_pos
 
 /** SESSION_STORE's values. */
 export type SessionStoreKind = 'database' | 'redis';
+
+/**
+ * TRUST_PROXY: Express's `trust proxy` — `false` (the peer is the client), `true` (the left-most
+ * X-Forwarded-For address), a hop count, or the addresses and subnets of the proxies.
+ */
+export type TrustProxy = boolean | number | string[];
 
 /** ENTITLEMENTS_SYNC_ON_UNAVAILABLE's values. */
 export type SyncOnUnavailable = 'keep' | 'deny';
@@ -129,6 +136,16 @@ export interface Config {
   resyncApiKey?: string;
   /** The feature flags of `GET config/`. */
   features: FeatureFlags;
+  /** TRUST_PROXY: who the client is (rate limits, logs) and whether the request came over TLS (`Secure` cookies). */
+  trustProxy: TrustProxy;
+  /** CSRF_TRUSTED_ORIGINS: origins besides the app's own allowed to send cookie-authenticated POST, PUT, PATCH, DELETE. */
+  csrfTrustedOrigins: string[];
+  /** RATE_LIMIT_PER_MINUTE: per client IP, requests to `authenticate/` and `callback/`, and failed bearer keys; 0: no limit. */
+  rateLimitPerMinute: number;
+  /** PROVISIONING_MAX_DOMAINS: most domains in one provisioning request (more: 400). */
+  provisioningMaxDomains: number;
+  /** METRICS_API_KEY: bearer key of `/metrics` on the main port (in production it is served there only with one). */
+  metricsApiKey?: string;
   /** Things worth a warning at start (never secrets). */
   warnings: string[];
 }
@@ -136,6 +153,8 @@ export interface Config {
 /** The reference server's settings: the library's and those of the process around it. */
 export interface ServerConfig extends Config {
   port: number;
+  /** HOST: the bind address (127.0.0.1 in development, 0.0.0.0 in production). */
+  host: string;
   databaseUrl: string;
   migrateOnStart: boolean;
   metricsPort?: number;
@@ -224,6 +243,44 @@ class EnvReader {
     }
     if (!content) throw new ConfigError(`${name}_FILE`, 'the file is empty');
     return content;
+  }
+}
+
+function trustProxy(read: EnvReader): TrustProxy {
+  const value = read.raw('TRUST_PROXY');
+  if (value === undefined) return false;
+  if (TRUE.has(value.toLowerCase())) return true;
+  if (FALSE.has(value.toLowerCase())) return false;
+  if (/^\d+$/.test(value)) return read.int('TRUST_PROXY', 0, { max: 100 });
+  const addresses = read.list('TRUST_PROXY', []);
+  try {
+    compileTrust(addresses);
+  } catch {
+    throw new ConfigError('TRUST_PROXY', 'must be true, false, a hop count, or a comma list of addresses and subnets (10.0.0.0/8, loopback, …)');
+  }
+  return addresses;
+}
+
+/** A list of origins (`scheme://host[:port]`), each checked. */
+function origins(read: EnvReader, name: string, fallback: string[]): string[] {
+  return read.list(name, fallback).map((value) => {
+    let origin: string;
+    try {
+      origin = new URL(value).origin;
+    } catch {
+      throw new ConfigError(name, `"${value}" is not an origin (scheme://host[:port])`);
+    }
+    if (origin === 'null' || origin !== value.replace(/\/$/, '')) throw new ConfigError(name, `"${value}" is not an origin (scheme://host[:port], no path)`);
+    return origin;
+  });
+}
+
+/** In production, secrets that protect this app must be long enough not to be guessed (docs/specification.md §3). */
+const MIN_SECRET_LENGTH = 32;
+
+function requireStrong(name: string, value: string | undefined, production: boolean): void {
+  if (production && value !== undefined && value.length < MIN_SECRET_LENGTH) {
+    throw new ConfigError(name, `is shorter than ${MIN_SECRET_LENGTH} characters: use a long random value in production (openssl rand -hex 32)`);
   }
 }
 
@@ -342,10 +399,21 @@ function readLibraryConfig(read: EnvReader, production: boolean): Config {
     sessionSecret = randomBytes(32).toString('hex');
   }
   const provisioningApiKey = read.secret('PROVISIONING_API_KEY');
+  const resyncApiKey = read.secret('RESYNC_API_KEY');
+  const metricsApiKey = read.secret('METRICS_API_KEY');
+  for (const [name, value] of Object.entries({
+    SESSION_SECRET: sessionSecret,
+    PROVISIONING_API_KEY: provisioningApiKey,
+    RESYNC_API_KEY: resyncApiKey,
+    METRICS_API_KEY: metricsApiKey,
+  })) {
+    requireStrong(name, value, production);
+  }
   const warnings: string[] = [];
   const redisUrl = read.url('REDIS_URL', ['redis:', 'rediss:']);
   const sessionStore = read.oneOf('SESSION_STORE', ['database', 'redis'] as const, 'database');
   if (sessionStore === 'redis' && !redisUrl) throw new ConfigError('SESSION_STORE', 'is redis but REDIS_URL is not set');
+  const oidc = oidcConfig(read, read.int('PORT', 3000, { min: 1, max: 65535 }), production);
   return {
     production,
     sessionSecret,
@@ -353,14 +421,19 @@ function readLibraryConfig(read: EnvReader, production: boolean): Config {
     sessionStore,
     redisUrl,
     // The default redirect URI is the reference server's (on PORT).
-    oidc: oidcConfig(read, read.int('PORT', 3000, { min: 1, max: 65535 }), production),
+    oidc,
     entitlements: entitlementsConfig(read, warnings),
     provisioningApiKey,
-    resyncApiKey: read.secret('RESYNC_API_KEY') ?? provisioningApiKey,
+    resyncApiKey: resyncApiKey ?? provisioningApiKey,
     features: {
       maildomainCreate: read.bool('FEATURE_MAILDOMAIN_CREATE', true),
       maildomainManageAccesses: read.bool('FEATURE_MAILDOMAIN_MANAGE_ACCESSES', true),
     },
+    trustProxy: trustProxy(read),
+    csrfTrustedOrigins: origins(read, 'CSRF_TRUSTED_ORIGINS', [new URL(oidc.redirectUri).origin]),
+    rateLimitPerMinute: read.int('RATE_LIMIT_PER_MINUTE', 60),
+    provisioningMaxDomains: read.int('PROVISIONING_MAX_DOMAINS', 1000, { min: 1 }),
+    metricsApiKey,
     warnings,
   };
 }
@@ -382,7 +455,7 @@ export function loadConfig(env?: Env): Config {
   return readLibraryConfig(new EnvReader(vars), vars.NODE_ENV === 'production');
 }
 
-/** The reference server's settings: the library's plus `PORT`, `DATABASE_URL`, `DB_MIGRATE_ON_START`, `METRICS_PORT`. */
+/** The reference server's settings: the library's plus `PORT`, `HOST`, `DATABASE_URL`, `DB_MIGRATE_ON_START`, `METRICS_PORT`. */
 export function loadServerConfig(env?: Env): ServerConfig {
   const vars = environment(env);
   const read = new EnvReader(vars);
@@ -390,9 +463,12 @@ export function loadServerConfig(env?: Env): ServerConfig {
   if (/^[a-z][\w+.-]*:\/\//i.test(databaseUrl) && !/^(postgres(ql)?|file):\/\//i.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL', 'must be a SQLite file (file:...) or a postgres:// / postgresql:// URL');
   }
+  const production = vars.NODE_ENV === 'production';
   return {
-    ...readLibraryConfig(read, vars.NODE_ENV === 'production'),
+    ...readLibraryConfig(read, production),
     port: read.int('PORT', 3000, { min: 1, max: 65535 }),
+    // The development IdP accepts any password: never on the network unless asked for.
+    host: read.string('HOST', production ? '0.0.0.0' : '127.0.0.1'),
     databaseUrl,
     migrateOnStart: read.bool('DB_MIGRATE_ON_START', true),
     metricsPort: read.raw('METRICS_PORT') === undefined ? undefined : read.int('METRICS_PORT', 0, { min: 1, max: 65535 }),

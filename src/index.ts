@@ -4,7 +4,7 @@
  */
 
 export { createOidcEntitlements } from './oidc-entitlements';
-export type { OidcEntitlements, OidcEntitlementsOptions, OidcEntitlementsPrisma } from './oidc-entitlements';
+export type { OidcEntitlements, OidcEntitlementsOptions, OidcEntitlementsPrisma, MetricsHandlerOptions } from './oidc-entitlements';
 
 export { loadConfig, ConfigError } from './config';
 export type {
@@ -16,6 +16,7 @@ export type {
   SyncOnUnavailable,
   SessionStoreKind,
   TokenEndpointAuthMethod,
+  TrustProxy,
   FeatureFlags,
   Env,
 } from './config';

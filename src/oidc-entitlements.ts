@@ -17,6 +17,13 @@ import { UserDirectory } from './auth/users';
 import type { EntitlementsCacheStore } from './entitlements/cache/store';
 import { createEntitlementsService } from './entitlements/create';
 import type { Entitlements, EntitlementsBackend, EntitlementsRequest } from './entitlements/types';
+import { accessLog } from './http/access-log';
+import { compileTrust } from './http/client-ip';
+import { securityHeaders } from './http/headers';
+import { originCheck } from './http/origin-check';
+import { createRateLimits } from './http/rate-limit';
+import { protectedMetrics } from './api/metrics-route';
+import { createRedisClient } from './redis';
 import { createLogger, type Logger } from './logging';
 import { EntitlementsMetrics } from './metrics';
 import { AdminRoleSync } from './sync/admin-sync';
@@ -87,8 +94,12 @@ export interface OidcEntitlements {
    * oe.strategy())`); discovers the issuer on first call.
    */
   strategy(): Promise<OidcLoginStrategy>;
-  /** `GET /metrics` handler: Prometheus text of {@link OidcEntitlementsOptions.metricsRegistry}. */
-  metricsHandler(): RequestHandler;
+  /**
+   * `GET /metrics` handler: Prometheus text of {@link OidcEntitlementsOptions.metricsRegistry}. With
+   * `config.metricsApiKey` it asks for that bearer key; without one it answers 404 in production — unless
+   * `dedicatedPort` says it is served on a port of its own (METRICS_PORT), which is not reachable by users.
+   */
+  metricsHandler(options?: MetricsHandlerOptions): RequestHandler;
   /**
    * Discovers the issuer now (it is otherwise done on the first login): call it to fail fast at start. Also
    * fills in `users.email_normalized` where a migration or the host left it empty (otherwise done by the
@@ -97,6 +108,12 @@ export interface OidcEntitlements {
   ready(): Promise<void>;
   /** Closes the session store's and the cache's connections. */
   close(): Promise<void>;
+}
+
+/** Where {@link OidcEntitlements.metricsHandler} is served. */
+export interface MetricsHandlerOptions {
+  /** On a port of its own (METRICS_PORT): no key asked. Default `false`: on the app's port. */
+  dedicatedPort?: boolean;
 }
 
 /** The library in one call: OIDC login, entitlements and the admin-role sync for an Express 5 app. */
@@ -115,6 +132,14 @@ export function createOidcEntitlements(options: OidcEntitlementsOptions): OidcEn
   const provider = requireProvider(prisma, options.provider, 'createOidcEntitlements');
   const users = new UserDirectory(prisma, provider);
   const adminSync = new AdminRoleSync({ prisma, provider, logger, options: config.entitlements.sync, onResult: metrics.recordSync });
+  const trust = compileTrust(config.trustProxy);
+  const rateLimitRedis = config.redisUrl && config.rateLimitPerMinute > 0 ? createRedisClient(config.redisUrl) : undefined;
+  const limits = createRateLimits({ perMinute: config.rateLimitPerMinute, trust, redis: rateLimitRedis, prefix: config.entitlements.cache.prefix, logger });
+  const guards = [
+    accessLog({ logger, trust }),
+    ...securityHeaders({ production: config.production }),
+    originCheck({ trustedOrigins: [new URL(config.oidc.redirectUri).origin, ...config.csrfTrustedOrigins], logger }),
+  ];
   const sessions = options.sessionStore
     ? { store: options.sessionStore, close: async () => undefined }
     : createSessionStore({ kind: config.sessionStore, redisUrl: config.redisUrl, prefix: config.entitlements.cache.prefix, prisma, logger });
@@ -159,7 +184,13 @@ export function createOidcEntitlements(options: OidcEntitlementsOptions): OidcEn
 
   return {
     session: [
-      sessionMiddleware({ secret: config.sessionSecret, production: config.production, store: sessions.store, logger }),
+      sessionMiddleware({
+        secret: config.sessionSecret,
+        production: config.production,
+        trustProxy: config.trustProxy !== false,
+        store: sessions.store,
+        logger,
+      }),
       passport.initialize(),
       // Without a session (its store is down) the request is anonymous rather than an error.
       (req, res, next) => (req.session ? passportSession(req, res, next) : next()),
@@ -171,17 +202,24 @@ export function createOidcEntitlements(options: OidcEntitlementsOptions): OidcEn
       sessionAgeSeconds: config.sessionCookieAge,
       logger,
       onLogin: metrics.recordLogin,
+      guards,
+      limits,
     }),
-    apiRouter: apiRoutes({ prisma, users, entitlements, adminSync, config, logger }),
+    apiRouter: apiRoutes({ prisma, users, entitlements, adminSync, config, logger, guards, bearerLimit: limits.bearerFailures }),
     requireEntitlement: (name) => requireEntitlement(entitlements, name),
     getEntitlements: (request) => entitlements.getUserEntitlements(request),
     syncUser: (user) => syncUser({ entitlements, adminSync }, user),
     strategy: discover,
-    metricsHandler: () => metrics.handler(),
+    metricsHandler: ({ dedicatedPort = false } = {}) =>
+      dedicatedPort
+        ? metrics.handler()
+        : protectedMetrics({ handler: metrics.handler(), apiKey: config.metricsApiKey, production: config.production, bearerLimit: limits.bearerFailures }),
     ready: async () => {
       await Promise.all([discover(), users.deriveNormalizedEmails()]);
     },
     close: async () => {
+      limits.close();
+      rateLimitRedis?.disconnect();
       await sessions.close();
       await entitlements.close();
     },

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
+import { markBearerRefused } from '../http/rate-limit';
 
 function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();
@@ -14,4 +15,11 @@ export function bearerMatches(req: Request, key: string | undefined): boolean {
   const given = /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim() ?? '';
   const matches = timingSafeEqual(digest(given), digest(key ?? ''));
   return Boolean(key) && given.length > 0 && matches;
+}
+
+/** {@link bearerMatches}, a refusal marked for the failed-key rate limit (which logs it). */
+export function checkBearer(req: Request, res: Response, key: string | undefined): boolean {
+  const matches = bearerMatches(req, key);
+  if (!matches) markBearerRefused(res);
+  return matches;
 }

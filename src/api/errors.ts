@@ -45,6 +45,10 @@ export function apiErrorHandler(logger: Logger): ErrorRequestHandler {
       res.status(400).json({ detail: 'Malformed JSON in the request body' });
       return;
     }
+    if (type === 'entity.too.deep') {
+      res.status(400).json({ detail: (error as Error).message });
+      return;
+    }
     if (type === 'entity.too.large') {
       res.status(413).json({ detail: 'Request body too large (1 MiB at most)' });
       return;

@@ -6,6 +6,7 @@ import { isUniqueViolation } from '../db/prisma-errors';
 import { lockUserRow } from '../db/user-lock';
 import { validDomainName } from '../sync/domain-names';
 import { ApiError, NOT_FOUND, parse, PERMISSION_DENIED, requireUser } from './errors';
+import { pageRequest, paginate } from './pagination';
 import type { AccessRow, AccessUser, ApiPrismaClient, MailDomainRow } from './prisma-types';
 import { AccessRequest, MailDomainRequest, type AccessBody, type MailDomainBody } from './schemas';
 
@@ -66,11 +67,11 @@ export function mailDomainRoutes({ prisma, features }: MailDomainDeps, gate: Req
 
   router.get('/maildomains/', requireUser, gate, async (req, res) => {
     const user = req.user!;
-    const domains = await prisma.mailDomain.findMany({
-      where: user.isSuperuser ? undefined : { accesses: { some: { userId: user.id, role: 'ADMIN' } } },
-      orderBy: { name: 'asc' },
-    });
-    res.json(domains.map(toMailDomain));
+    const where = user.isSuperuser ? undefined : { accesses: { some: { userId: user.id, role: 'ADMIN' as const } } };
+    const list = (skip?: number, take?: number) =>
+      prisma.mailDomain.findMany({ where, orderBy: { name: 'asc' }, skip, take }).then((rows) => rows.map(toMailDomain));
+    const page = pageRequest(req);
+    res.json(page ? await paginate(req, page, () => prisma.mailDomain.count({ where }), list) : await list());
   });
 
   router.post('/maildomains/', requireUser, gate, async (req, res) => {
@@ -89,8 +90,13 @@ export function mailDomainRoutes({ prisma, features }: MailDomainDeps, gate: Req
 
   router.get('/maildomains/:id/accesses/', requireUser, gate, async (req, res) => {
     const domain = await managedDomain(req);
-    const accesses = await prisma.mailDomainAccess.findMany({ where: { maildomainId: domain.id }, include: { user: true }, orderBy: { createdAt: 'asc' } });
-    res.json(accesses.map(toAccess));
+    const where = { maildomainId: domain.id };
+    const list = (skip?: number, take?: number) =>
+      prisma.mailDomainAccess
+        .findMany({ where, include: { user: true }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], skip, take })
+        .then((rows) => rows.map(toAccess));
+    const page = pageRequest(req);
+    res.json(page ? await paginate(req, page, () => prisma.mailDomainAccess.count({ where }), list) : await list());
   });
 
   router.post('/maildomains/:id/accesses/', requireUser, gate, async (req, res) => {

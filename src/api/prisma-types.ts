@@ -39,18 +39,27 @@ export interface ApiPrismaTransaction {
     findMany(args: {
       where?: { accesses: { some: { userId: string; role: MailDomainRole } } } | { name: { in: string[] } };
       orderBy?: { name: 'asc' };
+      skip?: number;
+      take?: number;
     }): Promise<MailDomainRow[]>;
+    count(args: { where?: { accesses: { some: { userId: string; role: MailDomainRole } } } }): Promise<number>;
     findUnique(args: { where: { id: string } }): Promise<MailDomainRow | null>;
     create(args: { data: { name: string } }): Promise<MailDomainRow>;
     createMany(args: { data: { name: string; customAttributes: JsonObject }[] }): Promise<{ count: number }>;
-    update(args: { where: { id: string }; data: { customAttributes: JsonObject } }): Promise<MailDomainRow>;
+    updateMany(args: { where: { id: { in: string[] } }; data: { customAttributes: JsonObject } }): Promise<{ count: number }>;
   };
   mailDomainAccess: {
-    count(args: { where: { userId: string } }): Promise<number>;
+    count(args: { where: { userId: string } | { maildomainId: string } }): Promise<number>;
     findFirst(args: {
       where: { userId: string; maildomainId: string; role?: MailDomainRole } | { id: string; maildomainId: string };
     }): Promise<AccessRow | null>;
-    findMany(args: { where: { maildomainId: string }; include: { user: true }; orderBy: { createdAt: 'asc' } }): Promise<(AccessRow & { user: AccessUser })[]>;
+    findMany(args: {
+      where: { maildomainId: string };
+      include: { user: true };
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }];
+      skip?: number;
+      take?: number;
+    }): Promise<(AccessRow & { user: AccessUser })[]>;
     create(args: {
       data: { userId: string; maildomainId: string; role: MailDomainRole; source: AccessSource };
       include: { user: true };

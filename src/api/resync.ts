@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { UserDirectory } from '../auth/users';
 import type { Logger } from '../logging';
 import { mapConcurrently, resyncUser, type ResyncDeps } from '../sync/resync';
-import { bearerMatches } from './bearer';
+import { checkBearer } from './bearer';
 import { ApiError, parse } from './errors';
 import { INVALID_API_KEY } from './provisioning';
 import { ResyncRequest, type ResyncResponse } from './schemas';
@@ -17,7 +17,7 @@ const CONCURRENCY = 8;
 export function resyncRoutes({ users: directory, apiKey, logger, deps }: { users: UserDirectory; apiKey?: string; logger: Logger; deps: ResyncDeps }): Router {
   const router = Router();
   router.post('/entitlements/resync/', async (req, res) => {
-    if (!bearerMatches(req, apiKey)) throw new ApiError(403, INVALID_API_KEY);
+    if (!checkBearer(req, res, apiKey)) throw new ApiError(403, INVALID_API_KEY);
     const body = parse(ResyncRequest, req.body ?? {});
     const [key, values] = 'emails' in body ? (['email', body.emails] as const) : (['sub', body.subs] as const);
     const unique = [...new Set(values.map((value) => value.trim()).filter(Boolean))];

@@ -1,4 +1,4 @@
-import { Router, type NextFunction, type Request, type Response } from 'express';
+import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Passport } from 'passport';
 import type { OidcConfig } from '../config';
 import { apiErrorHandler } from '../api/errors';
@@ -25,6 +25,10 @@ export interface AuthRoutesDeps {
   sessionAgeSeconds: number;
   logger: Logger;
   onLogin?: (result: LoginResultLabel) => void;
+  /** Run first on every route: access log, security headers, the origin check. */
+  guards: RequestHandler[];
+  /** RATE_LIMIT_PER_MINUTE on `authenticate/` and on `callback/`. */
+  limits: { authenticate: RequestHandler; callback: RequestHandler };
 }
 
 /** LOGOUT_REDIRECT_URL as an absolute URL (the IdP needs one), relative to OIDC_REDIRECT_URI's origin. */
@@ -32,6 +36,7 @@ function absolute(url: string, base: string): string {
   return new URL(url, base).href;
 }
 
+const CROSS_SITE_LOGOUT = 'Logout refused: it was requested from another site; log out from the app itself';
 const SESSIONS_UNAVAILABLE = 'Sessions are unavailable: please try again later';
 
 /**
@@ -57,8 +62,9 @@ function saveStateBeforeRedirect(req: Request, res: Response, logger: Logger): v
 }
 
 /** docs/specification.md §7.1: `authenticate/`, `callback/`, `logout/` (GET and POST). */
-export function authRoutes({ passport, strategy, oidc, sessionAgeSeconds, logger, onLogin }: AuthRoutesDeps): Router {
+export function authRoutes({ passport, strategy, oidc, sessionAgeSeconds, logger, onLogin, guards, limits }: AuthRoutesDeps): Router {
   const router = Router();
+  router.use(['/authenticate/', '/callback/', '/logout/'], ...guards);
 
   const withStrategy = (handler: (req: Request, res: Response, next: NextFunction) => void) => (req: Request, res: Response, next: NextFunction) => {
     if (!req.session) return sendError(req, res, 503, SESSIONS_UNAVAILABLE);
@@ -73,6 +79,7 @@ export function authRoutes({ passport, strategy, oidc, sessionAgeSeconds, logger
 
   router.get(
     '/authenticate/',
+    limits.authenticate,
     withStrategy((req, res, next) => {
       saveStateBeforeRedirect(req, res, logger);
       passport.authenticate(STRATEGY_NAME)(req, res, next);
@@ -81,6 +88,7 @@ export function authRoutes({ passport, strategy, oidc, sessionAgeSeconds, logger
 
   router.get(
     '/callback/',
+    limits.callback,
     (req, res, next) => {
       // Without `code` or `error` this is no answer from the IdP: openid-client would start a new login.
       if (req.query.code === undefined && req.query.error === undefined)
@@ -142,7 +150,11 @@ export function authRoutes({ passport, strategy, oidc, sessionAgeSeconds, logger
       req.session.destroy((destroyError?: unknown) => (destroyError ? next(destroyError) : leave()));
     });
   };
-  router.get('/logout/', logout);
+  router.get('/logout/', (req, res, next) => {
+    // A link or an image on another site must not end the session (the POST is origin-checked).
+    if (req.get('sec-fetch-site') === 'cross-site') return sendError(req, res, 403, CROSS_SITE_LOGOUT);
+    logout(req, res, next);
+  });
   router.post('/logout/', logout);
   router.use(apiErrorHandler(logger));
   return router;

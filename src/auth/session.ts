@@ -60,11 +60,14 @@ export function createSessionStore({ kind, redisUrl, prefix, prisma, logger }: S
 export function sessionMiddleware({
   secret,
   production,
+  trustProxy,
   store,
   logger,
 }: {
   secret: string;
   production: boolean;
+  /** TRUST_PROXY is set: a request is secure when the proxy says so (X-Forwarded-Proto), whatever the app's `trust proxy`. */
+  trustProxy: boolean;
   store: Store;
   logger: Logger;
 }): RequestHandler {
@@ -72,6 +75,7 @@ export function sessionMiddleware({
     name: SESSION_COOKIE,
     secret,
     store,
+    proxy: trustProxy ? true : undefined,
     resave: false,
     saveUninitialized: false,
     cookie: { httpOnly: true, sameSite: 'lax', secure: production, maxAge: ANONYMOUS_SESSION_MS },

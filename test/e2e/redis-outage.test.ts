@@ -67,8 +67,9 @@ const ALICE = 'alice@example.fr';
     const refused = await redisSessions.browser().request(`${redisSessions.appUrl}/api/v1.0/authenticate/`, { headers: { accept: 'application/json' } });
     expect(refused.status).toBe(503);
     expect(refused.location).toBeNull();
-    // The cache fell back to the in-process one, said once per instance, not per request.
-    for (const h of [a, b]) expect(logs(h, /Redis unreachable/)).toHaveLength(1);
+    // The cache and the rate limits fell back to in-process ones, each said once per instance, not per request.
+    for (const h of [a, b]) expect(logs(h, /Redis unreachable: entitlements/)).toHaveLength(1);
+    for (const h of [a, b]) expect(logs(h, /Redis unreachable: rate limits/)).toHaveLength(1);
 
     await redis.start();
     const back = async (h: LoginHarness) => {
@@ -80,6 +81,11 @@ const ALICE = 'alice@example.fr';
     };
     await back(a);
     await back(b);
+    // The rate-limit counters go back to Redis at the next request that counts.
+    for (const h of [a, b]) {
+      expect((await login(h, h.browser())).status).toBe(200);
+      expect(logs(h, /rate-limit counters back in Redis/)).toHaveLength(1);
+    }
     // Back in use, and shared: an answer fetched by A is a hit on B.
     await a.lib.getEntitlements({ sub: 'alice', email: ALICE, forceRefresh: true });
     const asked = b.dc.requests.length;

@@ -11,6 +11,7 @@ export interface Page {
   contentType: string;
   /** The Set-Cookie headers of the response, as sent. */
   setCookies: string[];
+  headers: Headers;
 }
 
 export class Browser {
@@ -70,6 +71,7 @@ export class Browser {
       body: await response.text(),
       contentType: response.headers.get('content-type') ?? '',
       setCookies,
+      headers: response.headers,
     };
   }
 

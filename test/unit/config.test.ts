@@ -11,6 +11,8 @@ const DEPLOYCENTER: Env = {
 };
 
 /** The reference server reads the library's variables and its own: a failure of either shows here. */
+const PRODUCTION: Env = { NODE_ENV: 'production', OIDC_ISSUER: 'https://idp.example/', OIDC_CLIENT_ID: 'c', SESSION_SECRET: 's'.repeat(32) };
+
 function failure(env: Env): ConfigError {
   try {
     loadServerConfig(env);
@@ -55,10 +57,30 @@ describe('loadConfig', () => {
       provisioningApiKey: undefined,
       resyncApiKey: undefined,
       metricsPort: undefined,
+      metricsApiKey: undefined,
       features: { maildomainCreate: true, maildomainManageAccesses: true },
+      host: '127.0.0.1',
+      trustProxy: false,
+      csrfTrustedOrigins: ['http://localhost:3000'],
+      rateLimitPerMinute: 60,
+      provisioningMaxDomains: 1000,
     });
     expect(config.sessionSecret).toMatch(/^[0-9a-f]{64}$/);
     expect(loadConfig({}).sessionSecret).not.toBe(config.sessionSecret);
+  });
+
+  it('reads the hardening settings (docs/specification.md §3)', () => {
+    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).trustProxy).toEqual(['loopback', '10.0.0.0/8']);
+    expect(loadConfig({ OIDC_REDIRECT_URI: 'https://app.example.fr/api/v1.0/callback/' }).csrfTrustedOrigins).toEqual(['https://app.example.fr']);
+    expect(loadConfig({ CSRF_TRUSTED_ORIGINS: 'https://a.example.fr/, https://b.example.fr:8443' }).csrfTrustedOrigins).toEqual([
+      'https://a.example.fr',
+      'https://b.example.fr:8443',
+    ]);
+    expect(loadServerConfig({ ...PRODUCTION }).host).toBe('0.0.0.0');
+    expect(loadServerConfig({ HOST: '::1' }).host).toBe('::1');
+    expect(loadConfig({ ...PRODUCTION, PROVISIONING_API_KEY: 'k'.repeat(32) }).provisioningApiKey).toHaveLength(32);
   });
 
   it('reads the DeployCenter parameters with the Django keys', () => {
@@ -143,7 +165,23 @@ describe('loadConfig', () => {
       { NODE_ENV: 'production', OIDC_ISSUER: 'https://idp.example/', OIDC_CLIENT_ID: 'c' },
       'SESSION_SECRET: is required when NODE_ENV=production',
     ],
-    ['no issuer in production', { NODE_ENV: 'production', SESSION_SECRET: 's' }, 'OIDC_ISSUER: is required when NODE_ENV=production'],
+    ['no issuer in production', { NODE_ENV: 'production', SESSION_SECRET: 's'.repeat(32) }, 'OIDC_ISSUER: is required when NODE_ENV=production'],
+    ...(['SESSION_SECRET', 'PROVISIONING_API_KEY', 'RESYNC_API_KEY', 'METRICS_API_KEY'] as const).map(
+      (name) =>
+        [`a ${name} under 32 characters in production`, { ...PRODUCTION, [name]: 'k'.repeat(31) }, `${name}: is shorter than 32 characters`] as [
+          string,
+          Env,
+          string,
+        ],
+    ),
+    ['a bad TRUST_PROXY', { TRUST_PROXY: 'sometimes, 10.0.0.0/99' }, 'TRUST_PROXY: must be true, false, a hop count'],
+    [
+      'a CSRF origin with a path',
+      { CSRF_TRUSTED_ORIGINS: 'https://app.example.fr/admin' },
+      'CSRF_TRUSTED_ORIGINS: "https://app.example.fr/admin" is not an origin',
+    ],
+    ['a CSRF origin that is no URL', { CSRF_TRUSTED_ORIGINS: 'app.example.fr' }, 'CSRF_TRUSTED_ORIGINS: "app.example.fr" is not an origin'],
+    ['a zero provisioning bound', { PROVISIONING_MAX_DOMAINS: '0' }, 'PROVISIONING_MAX_DOMAINS: must be a whole number from 1'],
     [
       'a secret and its file',
       { PROVISIONING_API_KEY: 'a', PROVISIONING_API_KEY_FILE: '/x' },
