@@ -23,7 +23,7 @@ export interface DevelopmentParts {
 
 export interface ReferenceAppOptions {
   lib: OidcEntitlements;
-  config: Pick<Config, 'trustProxy' | 'production'>;
+  config: Pick<Config, 'trustProxy' | 'production' | 'oidc'>;
   /** Serve `/metrics` here (no session); false when METRICS_PORT serves them. */
   serveMetrics?: boolean;
   prisma: AppPrismaClient;
@@ -41,7 +41,7 @@ export function createReferenceApp({ lib, config, prisma, logger, development, s
   // The development parts come before the headers: oidc-provider sets its own on its pages.
   if (development?.idp) app.use(DEV_IDP_PATH, idpRequestListener(development.idp.provider));
   if (development?.deployCenter) app.use(DEV_DEPLOYCENTER_PATH, devDeployCenterRouter(development.deployCenter));
-  app.use(pageSecurityHeaders({ production: config.production }));
+  app.use(pageSecurityHeaders({ production: config.production, formTargets: config.oidc.issuer ? [new URL(config.oidc.issuer).origin] : [] }));
   if (serveMetrics) app.get('/metrics', lib.metricsHandler());
   app.use(lib.session);
   app.use('/api/v1.0', lib.authRouter, lib.apiRouter);

@@ -1,6 +1,22 @@
 import { z } from 'zod';
 import * as schemas from './schemas';
 
+/** A list route's answer: the plain array, or DRF's page when `page` or `page_size` is asked for (docs/api.md). */
+function paginated(item: z.ZodType) {
+  return z.union([z.array(item), z.object({ count: z.number().int(), next: z.string().nullable(), previous: z.string().nullable(), results: z.array(item) })]);
+}
+
+const PAGE_PARAMETERS = [
+  {
+    name: 'page',
+    in: 'query',
+    required: false,
+    description: 'Page number, from 1: asks for a page instead of the whole array',
+    schema: { type: 'integer', minimum: 1 },
+  },
+  { name: 'page_size', in: 'query', required: false, description: 'Items per page (default 100, at most 1,000)', schema: { type: 'integer', minimum: 1 } },
+];
+
 /** Request schemas are described as clients send them, responses as the server writes them. */
 const REQUESTS = {
   ProvisioningRequest: schemas.ProvisioningRequest,
@@ -15,9 +31,9 @@ const RESPONSES = {
   Config: schemas.ConfigBody,
   ProvisioningResponse: schemas.ProvisioningResponse,
   MailDomain: schemas.MailDomainBody,
-  MailDomainList: z.array(schemas.MailDomainBody),
+  MailDomainList: paginated(schemas.MailDomainBody),
   MailDomainAccess: schemas.AccessBody,
-  MailDomainAccessList: z.array(schemas.AccessBody),
+  MailDomainAccessList: paginated(schemas.AccessBody),
   ResyncResponse: schemas.ResyncResponse,
 };
 
@@ -27,6 +43,8 @@ interface Operation {
   summary: string;
   auth: 'session' | 'bearer' | 'none';
   request?: keyof typeof REQUESTS;
+  /** Takes `page` and `page_size`. */
+  paginated?: boolean;
   responses: Record<number, { description: string; body?: Component }>;
 }
 
@@ -36,6 +54,9 @@ const SESSION_ERRORS = {
   403: ERR('Access denied by entitlements policy, or not allowed'),
   503: ERR('Entitlements service unavailable'),
 };
+
+const PAGE_ERRORS = { 400: ERR('page or page_size is not a whole number from 1'), 404: ERR('A page past the last') };
+const TOO_MANY = { 429: ERR('Too many failed API keys from this client (RATE_LIMIT_PER_MINUTE); see Retry-After') };
 
 /** docs/specification.md §7, route by route: the single description the document and the tests read. */
 export const OPERATIONS: Record<string, Record<string, Operation>> = {
@@ -60,9 +81,10 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
       request: 'ResyncRequest',
       responses: {
         200: { description: 'One result per user (not_found for unknown ones)', body: 'ResyncResponse' },
-        400: ERR('Malformed body'),
+        400: ERR('Malformed body, or nested deeper than 64 levels'),
         403: ERR('Invalid or missing API key (or none configured)'),
         413: ERR('Body over 1 MiB'),
+        ...TOO_MANY,
       },
     },
   },
@@ -74,9 +96,10 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
       request: 'ProvisioningRequest',
       responses: {
         200: { description: 'What was created, what existed, what was refused', body: 'ProvisioningResponse' },
-        400: ERR('Malformed body, or no domain'),
+        400: ERR('Malformed body, no domain, more than PROVISIONING_MAX_DOMAINS, or nested deeper than 64 levels'),
         403: ERR('Invalid or missing API key (or none configured)'),
         413: ERR('Body over 1 MiB'),
+        ...TOO_MANY,
       },
     },
   },
@@ -84,7 +107,8 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
     get: {
       summary: 'The mail domains the user administers (all for superusers)',
       auth: 'session',
-      responses: { 200: { description: 'The domains', body: 'MailDomainList' }, ...SESSION_ERRORS },
+      paginated: true,
+      responses: { 200: { description: 'The domains', body: 'MailDomainList' }, ...PAGE_ERRORS, ...SESSION_ERRORS },
     },
     post: {
       summary: 'Create a mail domain (superusers; FEATURE_MAILDOMAIN_CREATE)',
@@ -97,7 +121,13 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
     get: {
       summary: "The domain's accesses (its admins and superusers)",
       auth: 'session',
-      responses: { 200: { description: 'The accesses', body: 'MailDomainAccessList' }, 404: ERR('No such domain'), ...SESSION_ERRORS },
+      paginated: true,
+      responses: {
+        200: { description: 'The accesses', body: 'MailDomainAccessList' },
+        ...PAGE_ERRORS,
+        404: ERR('No such domain, or a page past the last'),
+        ...SESSION_ERRORS,
+      },
     },
     post: {
       summary: 'Grant an access (source MANUAL, audited; FEATURE_MAILDOMAIN_MANAGE_ACCESSES)',
@@ -133,7 +163,13 @@ export function openApiDocument(): Record<string, unknown> {
   for (const [path, operations] of Object.entries(OPERATIONS)) {
     paths[path] = {};
     for (const [method, operation] of Object.entries(operations)) {
-      const parameters = [...path.matchAll(/\{(\w+)\}/g)].map((match) => ({ name: match[1], in: 'path', required: true, schema: { type: 'string' } }));
+      const parameters: object[] = [...path.matchAll(/\{(\w+)\}/g)].map((match) => ({
+        name: match[1],
+        in: 'path',
+        required: true,
+        schema: { type: 'string' },
+      }));
+      if (operation.paginated) parameters.push(...PAGE_PARAMETERS);
       paths[path][method] = {
         summary: operation.summary,
         ...(parameters.length > 0 && { parameters }),

@@ -5,7 +5,14 @@ import helmet from 'helmet';
 const HSTS = { maxAge: 31_536_000, includeSubDomains: true };
 
 /**
- * docs/specification.md §7.11 for the library's routes (helmet): nosniff, `Referrer-Policy: no-referrer`,
+ * Not helmet's `no-referrer`: under it a browser sends `Origin: null` with a page's form POSTs, even
+ * to the page's own origin, and the origin check (origin-check.ts) would refuse the app's own logout
+ * form. This one (the browsers' default) keeps the origin and never leaks a path to another site.
+ */
+const REFERRER_POLICY = { policy: 'strict-origin-when-cross-origin' as const };
+
+/**
+ * docs/specification.md §7.11 for the library's routes (helmet): nosniff, a Referrer-Policy,
  * a Content-Security-Policy that allows nothing to load and no one to frame (the routes answer JSON,
  * redirects and bare error pages), HSTS in production; and `Cache-Control: no-store`, since these
  * answers hold user data or steer a login.
@@ -17,6 +24,7 @@ export function securityHeaders({ production }: { production: boolean }): Reques
       directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'self'"] },
     },
     strictTransportSecurity: production ? HSTS : false,
+    referrerPolicy: REFERRER_POLICY,
   });
   const noStore: RequestHandler = (_req, res, next) => {
     res.setHeader('Cache-Control', 'no-store');
@@ -25,10 +33,15 @@ export function securityHeaders({ production }: { production: boolean }): Reques
   return [headers, noStore];
 }
 
-/** helmet's defaults for an HTML app (the reference server's pages), HSTS and upgrade-insecure-requests in production only. */
-export function pageSecurityHeaders({ production }: { production: boolean }): RequestHandler {
+/**
+ * helmet's defaults for an HTML app (the reference server's pages), HSTS and upgrade-insecure-requests in
+ * production only. `formTargets`: origins a form may end up at besides the page's own — the IdP's, since
+ * the logout form is answered with a redirect to its end-session endpoint, and `form-action` covers redirects.
+ */
+export function pageSecurityHeaders({ production, formTargets = [] }: { production: boolean; formTargets?: string[] }): RequestHandler {
   return helmet({
-    contentSecurityPolicy: { directives: { upgradeInsecureRequests: production ? [] : null } },
+    contentSecurityPolicy: { directives: { upgradeInsecureRequests: production ? [] : null, formAction: ["'self'", ...formTargets] } },
     strictTransportSecurity: production ? HSTS : false,
+    referrerPolicy: REFERRER_POLICY,
   });
 }

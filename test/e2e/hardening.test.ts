@@ -4,6 +4,7 @@ import { Browser } from '../support/browser';
 import { createTestDatabase, PROVIDERS_UNDER_TEST, type TestDatabase } from '../support/databases';
 import { createDomains, createUser, snapshot } from '../support/fixtures';
 import { startLoginHarness, type LoginHarness } from '../support/login-harness';
+import { expectDocumented } from '../support/openapi-check';
 
 /*
  * Issue "hardening" (docs/specification.md §3, §7.7, §7.10, §7.11): bounded inputs, rate limits, security
@@ -115,9 +116,14 @@ describe.each(PROVIDERS_UNDER_TEST)('hardening on %s', (provider) => {
       await db.prisma.user.create({ data: { sub: 'bob', email: 'bob@example.fr', isSuperuser: true } });
       const bob = h.browser();
       await h.login(bob, 'bob');
-      const list = await api(h, bob, 'GET', '/maildomains/');
+      const documented = async (path: string) => {
+        const page = await api(h, bob, 'GET', path);
+        expectDocumented(page);
+        return page;
+      };
+      const list = await documented('/maildomains/');
       expect((JSON.parse(list.body) as { name: string }[]).map((d) => d.name)).toEqual(['a.fr', 'b.fr', 'c.fr', 'd.fr', 'e.fr']);
-      const page2 = JSON.parse((await api(h, bob, 'GET', '/maildomains/?page=2&page_size=2')).body);
+      const page2 = JSON.parse((await documented('/maildomains/?page=2&page_size=2')).body);
       expect(page2).toMatchObject({
         count: 5,
         next: `${h.appUrl}/api/v1.0/maildomains/?page=3&page_size=2`,
@@ -125,11 +131,11 @@ describe.each(PROVIDERS_UNDER_TEST)('hardening on %s', (provider) => {
       });
       expect(page2.results.map((d: { name: string }) => d.name)).toEqual(['c.fr', 'd.fr']);
       expect(JSON.parse((await api(h, bob, 'GET', '/maildomains/?page=3&page_size=2')).body)).toMatchObject({ next: null, results: [{ name: 'e.fr' }] });
-      expect((await api(h, bob, 'GET', '/maildomains/?page=4&page_size=2')).status).toBe(404);
+      expect((await documented('/maildomains/?page=4&page_size=2')).status).toBe(404);
       expect(JSON.parse((await api(h, bob, 'GET', '/maildomains/?page_size=100000')).body)).toMatchObject({ count: 5, next: null });
-      for (const bad of ['page=0', 'page=x', 'page_size=-1', 'page=1&page=2']) expect((await api(h, bob, 'GET', `/maildomains/?${bad}`)).status).toBe(400);
+      for (const bad of ['page=0', 'page=x', 'page_size=-1', 'page=1&page=2']) expect((await documented(`/maildomains/?${bad}`)).status).toBe(400);
       const [a] = await db.prisma.mailDomain.findMany({ where: { name: 'a.fr' } });
-      const accesses = JSON.parse((await api(h, bob, 'GET', `/maildomains/${a!.id}/accesses/?page=1`)).body);
+      const accesses = JSON.parse((await documented(`/maildomains/${a!.id}/accesses/?page=1`)).body);
       expect(accesses).toEqual({ count: 0, next: null, previous: null, results: [] });
     });
   });
@@ -223,7 +229,7 @@ describe('security headers, rate limits, metrics and the access log (docs/specif
           const page = await new Browser().request(`${harness.appUrl}${path}`, { headers: json });
           expect({ path, status: page.status < 500, nosniff: page.headers.get('x-content-type-options') }).toEqual({ path, status: true, nosniff: 'nosniff' });
           expect(page.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
-          expect(page.headers.get('referrer-policy')).toBe('no-referrer');
+          expect(page.headers.get('referrer-policy')).toBe('strict-origin-when-cross-origin');
           expect(page.headers.get('cache-control')).toBe('no-store');
           expect(page.headers.has('strict-transport-security')).toBe(production);
         }
