@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { Browser, loginAt } from '../support/browser';
 import { freePort } from '../support/net';
@@ -42,6 +43,30 @@ describe('the reference server on the embedded default (npm start)', () => {
     const logout = await browser.request(`${server.url}/api/v1.0/logout/`, { method: 'POST' });
     expect(logout.location).toContain('/dev-idp/session/end');
     expect((await browser.visit(`${server.url}/`)).body).toContain('You are not logged in');
+  });
+
+  it('listens on 127.0.0.1 only in development (HOST): the development IdP is not on the network', async () => {
+    const port = new URL(server.url).port;
+    expect(server.output()).toContain(`listening on 127.0.0.1:${port}`);
+    const outside = Object.values(networkInterfaces())
+      .flat()
+      .find((address) => address && address.family === 'IPv4' && !address.internal);
+    if (outside) {
+      const error = await fetch(`http://${outside.address}:${port}/`).then(
+        () => null,
+        (failure: Error & { cause?: { code?: string } }) => failure.cause?.code,
+      );
+      expect(error).toBe('ECONNREFUSED');
+    }
+  });
+
+  it('puts the security headers on its pages, the library routes and its 404s', async () => {
+    for (const path of ['/', '/api/v1.0/config/', '/nope']) {
+      const page = await new Browser().request(`${server.url}${path}`);
+      expect({ path, nosniff: page.headers.get('x-content-type-options') }).toEqual({ path, nosniff: 'nosniff' });
+      expect(page.headers.get('content-security-policy')).toMatch(/frame-ancestors/);
+      expect(page.headers.get('referrer-policy')).toBe('strict-origin-when-cross-origin');
+    }
   });
 
   it('answers unknown paths with a JSON 404 for API clients', async () => {
