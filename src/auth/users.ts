@@ -75,10 +75,13 @@ export class UserDirectory {
         values,
       );
     }
+    // Materialised first, so that SQLite loops over the batch and finds each user by its key; as a plain
+    // subquery the planner scanned the batch for every NULL row of the index (55 s per batch at 200k users).
     return this.prisma.$executeRawUnsafe(
-      `UPDATE users SET email_normalized = r.normalized
-       FROM (SELECT json_extract(value, '$.id') AS id, json_extract(value, '$.email') AS email, json_extract(value, '$.normalized') AS normalized
-             FROM json_each(?)) AS r
+      `WITH r AS MATERIALIZED (
+         SELECT json_extract(value, '$.id') AS id, json_extract(value, '$.email') AS email, json_extract(value, '$.normalized') AS normalized
+         FROM json_each(?))
+       UPDATE users SET email_normalized = r.normalized FROM r
        WHERE users.id = r.id AND users.email_normalized IS NULL AND users.email IS r.email`,
       values,
     );
