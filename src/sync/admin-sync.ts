@@ -3,11 +3,11 @@ import { performance } from 'node:perf_hooks';
 import type { SyncConfig } from '../config';
 import { EntitlementsUnavailableError, type Entitlements } from '../entitlements/types';
 import { userLabel, type Logger } from '../logging';
-import { isEmptyPlan, planAdminSync, readEntitledDomains, type ExistingAccess, type KnownDomain, type SyncPlan } from './plan';
+import { isEmptyPlan, planAdminSync, readEntitledDomains, type SyncPlan } from './plan';
 import { requireProvider, type DatabaseProvider } from '../db/provider';
 import { lockUserRow } from '../db/user-lock';
-import { insertAccessEvents, insertAdminAccesses } from './bulk-insert';
-import type { AccessEventData, SyncPrismaClient, SyncPrismaTransaction } from './prisma-types';
+import type { SyncPrismaClient } from './prisma-types';
+import { applyPlanPostgres, applyPlanSqlite, readCandidates, type AppliedChange } from './sync-sql';
 
 /**
  * - `applied`: changes written; `in_sync`: nothing to change, nothing written;
@@ -57,38 +57,38 @@ export interface AdminRoleSyncDeps {
   onResult?: (result: SyncResult) => void;
 }
 
-/** Largest list bound in one statement: below the 32,766 parameters Prisma allows on both providers. */
-const IN_CHUNK = 30_000;
 const TRANSACTION_OPTIONS = { maxWait: 15_000, timeout: 120_000 };
+/** PostgreSQL: how many times a sync plans again when other writers keep changing the user's accesses. */
+const MAX_ATTEMPTS = 5;
 
-function chunks<T>(items: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
+/** How a sync ended, with the changes behind its counts (planned only, unless `applied`). */
+interface Ending {
+  outcome: SyncOutcome;
+  changes?: SyncResult['changes'];
+  unknownDomains?: string[];
+}
+
+const NO_CHANGES: SyncResult['changes'] = { granted: [], upgraded: [], revoked: [] };
+
+function plannedChanges(plan: SyncPlan): SyncResult['changes'] {
+  return {
+    granted: plan.grants.map((domain) => domain.name),
+    upgraded: plan.upgrades.map(({ domain }) => domain.name),
+    revoked: plan.revocations.map(({ domain }) => domain.name),
+  };
+}
+
+function appliedChanges(applied: AppliedChange[]): SyncResult['changes'] {
+  const names = (action: AppliedChange['action']) => applied.filter((change) => change.action === action).map((change) => change.domainName);
+  return { granted: names('GRANTED'), upgraded: names('UPGRADED'), revoked: names('REVOKED') };
 }
 
 /**
- * The rows a write changed are the rows the plan, read under the user's lock, said it would: anything
- * else is a writer that bypassed the lock, and the whole sync rolls back rather than audit a change
- * that did not happen.
- */
-function expectChanged({ count }: { count: number }, expected: number): void {
-  if (count !== expected) throw new Error(`the accesses changed under the sync (${count} rows written, ${expected} planned): rolled back`);
-}
-
-/** A plan computed but not written: the transaction returns it to say why. */
-class NotWritten {
-  constructor(
-    readonly outcome: 'in_sync' | 'capped' | 'skipped',
-    readonly plan: SyncPlan | null,
-  ) {}
-}
-
-/**
- * The admin-role sync of docs/specification.md §5: reads the user's rows and the entitled domains with two
- * concurrent statements, and when something changes re-reads under a lock on the user row and applies the whole
- * plan in one transaction, with an `access_events` row per change. Statement count does not grow with
- * the number of domains (lists are chunked past the drivers' parameter limits).
+ * The admin-role sync of docs/specification.md §5. One read answers "anything to do?" with only the rows that
+ * may change (sync-sql.ts); the pure diff (plan.ts) decides; an in-sync user costs that one statement.
+ * Changes are applied on PostgreSQL by one statement that locks the user row and audits what it really
+ * changed, on SQLite in one short transaction that takes the write lock first and plans again under it.
+ * Statement count does not grow with the number of domains.
  */
 export class AdminRoleSync {
   private readonly provider: DatabaseProvider;
@@ -100,137 +100,72 @@ export class AdminRoleSync {
   /** Never throws: a database failure is the outcome `failed`, with nothing written. */
   async sync(user: SyncSubject, answer: Entitlements | EntitlementsUnavailableError, correlationId: string = randomUUID()): Promise<SyncResult> {
     const started = performance.now();
-    const finish = (outcome: SyncOutcome) => this.report(user, outcome, null, [], started, correlationId);
+    const ending = await this.decide(user, answer, correlationId);
+    return this.report(user, ending, started, correlationId);
+  }
 
-    if (answer instanceof EntitlementsUnavailableError) return finish('unavailable');
+  private async decide(user: SyncSubject, answer: Entitlements | EntitlementsUnavailableError, correlationId: string): Promise<Ending> {
+    if (answer instanceof EntitlementsUnavailableError) return { outcome: 'unavailable' };
     const entitled = readEntitledDomains(answer.can_admin_maildomains);
-    if (entitled.kind === 'unmanaged') return finish('skipped');
+    if (entitled.kind === 'unmanaged') return { outcome: 'skipped' };
     if (entitled.kind === 'invalid') {
       this.deps.logger.warn({ user: userLabel(user.email), problem: entitled.problem }, 'entitlements answer unusable: admin rows left untouched');
-      return finish('invalid');
+      return { outcome: 'invalid' };
     }
-
     try {
-      return await this.reconcile(user, entitled.names, entitled.unusableNames, started, correlationId);
+      return this.provider === 'postgresql'
+        ? await this.syncPostgres(user.id, entitled.names, entitled.unusableNames, correlationId)
+        : await this.syncSqlite(user.id, entitled.names, entitled.unusableNames, correlationId);
     } catch (error) {
       this.deps.logger.error({ user: userLabel(user.email), correlationId, err: error }, 'admin-role sync failed: rolled back');
-      return finish('failed');
+      return { outcome: 'failed' };
     }
   }
 
-  private async reconcile(user: SyncSubject, entitled: string[], unusableNames: string[], started: number, correlationId: string): Promise<SyncResult> {
-    const [knownDomains, accesses] = await Promise.all([this.findDomains(this.deps.prisma, entitled), this.readAccesses(this.deps.prisma, user.id)]);
-    const plan = planAdminSync({ entitled, knownDomains, accesses, preserveManual: this.deps.options.preserveManual });
-    const unknown = [...plan.unknownDomains, ...unusableNames];
-    const domainNames = new Map(knownDomains.map((domain) => [domain.id, domain.name]));
-    const finish = (outcome: SyncOutcome, finalPlan: SyncPlan | null) => this.report(user, outcome, finalPlan, unknown, started, correlationId, domainNames);
-    if (isEmptyPlan(plan)) return finish('in_sync', plan);
-    await this.nameRevokedDomains(this.deps.prisma, plan, domainNames);
-    if (this.overCap(plan)) return finish('capped', plan);
-    if (this.deps.options.dryRun) return finish('dry_run', plan);
+  /** One read; with changes, one write checked against the version read (plan again if another writer came first). */
+  private async syncPostgres(userId: string, names: string[], unusableNames: string[], correlationId: string): Promise<Ending> {
+    for (let attempt = 1; ; attempt += 1) {
+      const candidates = await readCandidates(this.deps.prisma, this.provider, userId, names);
+      if (candidates.version === undefined) return { outcome: 'skipped' }; // the user is gone
+      const plan = planAdminSync(candidates, { preserveManual: this.deps.options.preserveManual, unusableNames });
+      const held = this.holdBack(plan);
+      if (held) return { outcome: held, changes: plannedChanges(plan), unknownDomains: plan.unknownDomains };
+      const applied = await applyPlanPostgres(this.deps.prisma, userId, candidates.version, plan, correlationId, new Date());
+      if (applied !== 'stale')
+        return { outcome: applied.length > 0 ? 'applied' : 'in_sync', changes: appliedChanges(applied), unknownDomains: plan.unknownDomains };
+      if (attempt === MAX_ATTEMPTS) throw new Error(`the user's accesses kept changing under the sync (${MAX_ATTEMPTS} attempts)`);
+    }
+  }
 
-    const written = await this.deps.prisma.$transaction(async (tx) => {
-      if (!(await lockUserRow(tx, user.id))) return new NotWritten('skipped', null);
-      // Another sync of the same user may have committed while this one waited for the lock.
-      const current = planAdminSync({
-        entitled,
-        knownDomains,
-        accesses: await this.readAccesses(tx, user.id),
-        preserveManual: this.deps.options.preserveManual,
-      });
-      if (isEmptyPlan(current)) return new NotWritten('in_sync', current);
-      if (this.overCap(current)) return new NotWritten('capped', current);
-      await this.nameRevokedDomains(tx, current, domainNames);
-      await this.write(tx, user.id, current, correlationId, domainNames);
-      return current;
+  /** One read; with changes, one short transaction: the write lock first (the user row), the plan again under it, the writes. */
+  private async syncSqlite(userId: string, names: string[], unusableNames: string[], correlationId: string): Promise<Ending> {
+    const first = await this.plan(this.deps.prisma, userId, names, unusableNames);
+    const held = this.holdBack(first);
+    if (held) return { outcome: held, changes: plannedChanges(first), unknownDomains: first.unknownDomains };
+    return this.deps.prisma.$transaction(async (tx): Promise<Ending> => {
+      if (!(await lockUserRow(tx, userId))) return { outcome: 'skipped' };
+      const plan = await this.plan(tx, userId, names, unusableNames);
+      const heldNow = this.holdBack(plan);
+      if (heldNow) return { outcome: heldNow, changes: plannedChanges(plan), unknownDomains: plan.unknownDomains };
+      const applied = await applyPlanSqlite(tx, userId, plan, correlationId, new Date());
+      return { outcome: 'applied', changes: appliedChanges(applied), unknownDomains: plan.unknownDomains };
     }, TRANSACTION_OPTIONS);
-    if (written instanceof NotWritten) return finish(written.outcome, written.plan);
-    return finish('applied', written);
   }
 
-  protected async findDomains(db: SyncPrismaTransaction, values: string[], by: 'name' | 'id' = 'name'): Promise<KnownDomain[]> {
-    const found: KnownDomain[] = [];
-    for (const part of chunks(values, IN_CHUNK)) {
-      const where = by === 'name' ? { name: { in: part } } : { id: { in: part } };
-      found.push(...(await db.mailDomain.findMany({ where, select: { id: true, name: true } })));
-    }
-    return found;
+  private async plan(db: Parameters<typeof readCandidates>[0], userId: string, names: string[], unusableNames: string[]): Promise<SyncPlan> {
+    return planAdminSync(await readCandidates(db, this.provider, userId, names), { preserveManual: this.deps.options.preserveManual, unusableNames });
   }
 
-  /** Revoked domains are not entitled, so their names (for the audit and the report) are read apart. */
-  private async nameRevokedDomains(db: SyncPrismaTransaction, plan: SyncPlan, names: Map<string, string>): Promise<void> {
-    const missing = [...new Set(plan.revocations.map((access) => access.maildomainId).filter((id) => !names.has(id)))];
-    if (missing.length === 0) return;
-    for (const domain of await this.findDomains(db, missing, 'id')) names.set(domain.id, domain.name);
-  }
-
-  protected readAccesses(db: SyncPrismaTransaction, userId: string): Promise<ExistingAccess[]> {
-    return db.mailDomainAccess.findMany({ where: { userId }, select: { id: true, maildomainId: true, role: true, source: true } });
-  }
-
-  private overCap(plan: SyncPlan): boolean {
+  /** Why a plan is not written: nothing to do, over the revocation cap, or a dry run. */
+  private holdBack(plan: SyncPlan): SyncOutcome | undefined {
+    if (isEmptyPlan(plan)) return 'in_sync';
     const cap = this.deps.options.maxRevocations;
-    return cap > 0 && plan.revocations.length > cap;
+    if (cap > 0 && plan.revocations.length > cap) return 'capped';
+    if (this.deps.options.dryRun) return 'dry_run';
+    return undefined;
   }
 
-  /** Every write of one sync: revocations, upgrades, grants, then their audit rows. */
-  protected async write(tx: SyncPrismaTransaction, userId: string, plan: SyncPlan, correlationId: string, domainNames: Map<string, string>): Promise<void> {
-    const event = (action: AccessEventData['action'], maildomainId: string, domainName: string, source: AccessEventData['source']): AccessEventData => ({
-      action,
-      userId,
-      maildomainId,
-      domainName,
-      role: 'ADMIN',
-      source,
-      actor: 'sync',
-      correlationId,
-    });
-    const events: AccessEventData[] = [];
-
-    if (plan.revocations.length > 0) {
-      for (const ids of chunks(
-        plan.revocations.map((access) => access.id),
-        IN_CHUNK,
-      )) {
-        expectChanged(await tx.mailDomainAccess.deleteMany({ where: { id: { in: ids } } }), ids.length);
-      }
-      for (const access of plan.revocations) {
-        events.push(event('REVOKED', access.maildomainId, domainNames.get(access.maildomainId) ?? '', access.source));
-      }
-    }
-    for (const ids of chunks(
-      plan.upgrades.map(({ access }) => access.id),
-      IN_CHUNK,
-    )) {
-      expectChanged(await tx.mailDomainAccess.updateMany({ where: { id: { in: ids } }, data: { role: 'ADMIN', source: 'ENTITLEMENTS' } }), ids.length);
-    }
-    events.push(...plan.upgrades.map(({ domain }) => event('UPGRADED', domain.id, domain.name, 'ENTITLEMENTS')));
-    const now = new Date();
-    await insertAdminAccesses(
-      tx,
-      this.provider,
-      userId,
-      plan.grants.map((domain) => domain.id),
-      now,
-    );
-    events.push(...plan.grants.map((domain) => event('GRANTED', domain.id, domain.name, 'ENTITLEMENTS')));
-    await insertAccessEvents(tx, this.provider, events, now);
-  }
-
-  private report(
-    user: SyncSubject,
-    outcome: SyncOutcome,
-    plan: SyncPlan | null,
-    unknownDomains: string[],
-    started: number,
-    correlationId: string,
-    domainNames = new Map<string, string>(),
-  ): SyncResult {
-    const changes = {
-      granted: plan?.grants.map((domain) => domain.name) ?? [],
-      upgraded: plan?.upgrades.map(({ domain }) => domain.name) ?? [],
-      revoked: plan?.revocations.map((access) => domainNames.get(access.maildomainId) ?? access.maildomainId) ?? [],
-    };
+  private report(user: SyncSubject, { outcome, changes = NO_CHANGES, unknownDomains = [] }: Ending, started: number, correlationId: string): SyncResult {
     const result: SyncResult = {
       outcome,
       granted: changes.granted.length,

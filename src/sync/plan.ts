@@ -36,48 +36,46 @@ export function readEntitledDomains(value: unknown): EntitledDomains {
   return { kind: 'list', names: [...names], unusableNames };
 }
 
+/**
+ * What the sync reads in one statement (sync-sql.ts): only what may need a change. When the user's rows
+ * are in sync, both lists are empty and `unknownNames` holds the entitled names with no local domain.
+ */
+export interface SyncCandidates {
+  /** Entitled local domains where the user has no ADMIN row; `access`: its row there, of another role. */
+  notAdmin: { domain: KnownDomain; access: ExistingAccess | null }[];
+  /** The user's ADMIN rows on local domains it is not entitled to. */
+  notEntitled: { domain: KnownDomain; access: ExistingAccess }[];
+  /** Entitled names with no local mail domain. */
+  unknownNames: string[];
+}
+
 export interface SyncPlan {
   grants: KnownDomain[];
   upgrades: { access: ExistingAccess; domain: KnownDomain }[];
-  /** ADMIN rows to delete (their domain names are read only when there are some). */
-  revocations: ExistingAccess[];
-  /** Entitled names with no local MailDomain: counted and logged, never created. */
+  /** ADMIN rows to delete. */
+  revocations: { access: ExistingAccess; domain: KnownDomain }[];
+  /** Entitled names with no local MailDomain, and names that are no domain name: counted and logged, never created. */
   unknownDomains: string[];
 }
 
-export interface PlanInput {
-  /** Normalised entitled names. */
-  entitled: string[];
-  /** The local domains among the entitled names. */
-  knownDomains: KnownDomain[];
-  /** Every access row of the user. */
-  accesses: ExistingAccess[];
-  /** ENTITLEMENTS_SYNC_PRESERVE_MANUAL: revoke only the ADMIN rows the sync created. */
-  preserveManual: boolean;
-}
-
-/** The pure diff of docs/specification.md §5.2: inputs in, planned changes out. */
-export function planAdminSync({ entitled, knownDomains, accesses, preserveManual }: PlanInput): SyncPlan {
-  const domainsByName = new Map(knownDomains.map((domain) => [domain.name, domain]));
-  const accessByDomain = new Map(accesses.map((access) => [access.maildomainId, access]));
-  const entitledIds = new Set<string>();
-  const plan: SyncPlan = { grants: [], upgrades: [], revocations: [], unknownDomains: [] };
-
-  for (const name of entitled) {
-    const domain = domainsByName.get(name);
-    if (!domain) {
-      plan.unknownDomains.push(name);
-      continue;
-    }
-    entitledIds.add(domain.id);
-    const access = accessByDomain.get(domain.id);
+/**
+ * The pure diff of docs/specification.md §5.2: grant where there is no row, upgrade rows of another role,
+ * revoke ADMIN rows no longer entitled (only those the sync created with `preserveManual`); rows of other
+ * roles are never revoked, ADMIN rows of entitled domains never touched whatever their source.
+ */
+export function planAdminSync(
+  { notAdmin, notEntitled, unknownNames }: SyncCandidates,
+  { preserveManual, unusableNames = [] }: { preserveManual: boolean; unusableNames?: string[] },
+): SyncPlan {
+  const plan: SyncPlan = { grants: [], upgrades: [], revocations: [], unknownDomains: [...unknownNames, ...unusableNames] };
+  for (const { domain, access } of notAdmin) {
     if (!access) plan.grants.push(domain);
     else if (access.role !== 'ADMIN') plan.upgrades.push({ access, domain });
   }
-  for (const access of accesses) {
-    if (access.role !== 'ADMIN' || entitledIds.has(access.maildomainId)) continue;
-    if (preserveManual && access.source !== 'ENTITLEMENTS') continue;
-    plan.revocations.push(access);
+  for (const candidate of notEntitled) {
+    if (candidate.access.role !== 'ADMIN') continue;
+    if (preserveManual && candidate.access.source !== 'ENTITLEMENTS') continue;
+    plan.revocations.push(candidate);
   }
   return plan;
 }

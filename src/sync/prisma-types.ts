@@ -20,19 +20,9 @@ export interface AccessEventData {
 }
 
 export interface SyncPrismaTransaction {
-  mailDomain: {
-    findMany(args: { where: { id: { in: string[] } } | { name: { in: string[] } }; select: { id: true; name: true } }): Promise<{ id: string; name: string }[]>;
-  };
-  mailDomainAccess: {
-    findMany(args: {
-      where: { userId: string };
-      select: { id: true; maildomainId: true; role: true; source: true };
-    }): Promise<{ id: string; maildomainId: string; role: MailDomainRole; source: AccessSource }[]>;
-    updateMany(args: { where: { id: { in: string[] } }; data: { role: MailDomainRole; source: AccessSource } }): Promise<{ count: number }>;
-    deleteMany(args: { where: { id: { in: string[] } } }): Promise<{ count: number }>;
-  };
   $executeRaw(query: TemplateStringsArray, ...values: unknown[]): Promise<number>;
   $executeRawUnsafe(query: string, ...values: unknown[]): Promise<number>;
+  $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Promise<T>;
 }
 
 export interface SyncPrismaClient extends SyncPrismaTransaction {

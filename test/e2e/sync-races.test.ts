@@ -1,15 +1,18 @@
 import { AdminRoleSync } from '../../src/sync/admin-sync';
 import type { Browser } from '../support/browser';
 import { PROVIDERS_UNDER_TEST } from '../support/databases';
-import { createDomains, createUser, recordingLogger } from '../support/fixtures';
+import { adminDomainsOf, createDomains, createUser, recordingLogger } from '../support/fixtures';
 import { useLoginHarness } from '../support/login-harness';
 
 const OPTIONS = { preserveManual: false, maxRevocations: 0, dryRun: false };
 
 /**
  * A sync and the access API on the same user at the same time (specification §5.2): the sync is paused
- * right after it re-read the user's rows under its lock, while the API call is made; the end state must be that of the two run one after the other, every audit row must match a
- * row that really changed, and nobody answers 5xx.
+ * after it read what to change, while the API call is made; the end state must be that of the two run
+ * one after the other, every audit row must match a row that really changed, and nobody answers 5xx.
+ * On SQLite the sync is paused inside its transaction, holding the write lock: the API call waits, the
+ * sync comes first. On PostgreSQL it is paused between its read and its one write: the API call goes
+ * first, the sync's write finds the user row changed, and it plans again.
  */
 describe.each(PROVIDERS_UNDER_TEST)('a sync racing the access API on %s', (provider) => {
   const t = useLoginHarness(provider);
@@ -21,16 +24,16 @@ describe.each(PROVIDERS_UNDER_TEST)('a sync racing the access API on %s', (provi
     await t.h.login(admin, 'bob');
   });
 
-  /** The sync of `user` to `domains`, held after its locked re-read until `release()`. */
+  /** The sync of `user` to `domains`, held after its (SQLite: locked) read until `release()`. */
   async function pausedSync(user: { id: string; email: string | null }, domains: string[]) {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     let reachedPause!: () => void;
     const paused = new Promise<void>((resolve) => (reachedPause = resolve));
-    let state: 'waiting' | 'locked' | 'done' = 'waiting';
+    let state: 'waiting' | 'locked' | 'done' = provider === 'postgresql' ? 'locked' : 'waiting';
     t.db.counter.afterStatement = async (sql) => {
       if (state === 'waiting' && /^UPDATE\b.*\busers\b/i.test(sql)) state = 'locked';
-      else if (state === 'locked' && /^SELECT\b.*mail_domain_accesses/i.test(sql)) {
+      else if (state === 'locked' && /^\s*WITH names\b/.test(sql)) {
         state = 'done';
         reachedPause();
         await gate;
@@ -53,7 +56,7 @@ describe.each(PROVIDERS_UNDER_TEST)('a sync racing the access API on %s', (provi
       (event) => `${event.action} ${event.domainName} ${event.role} ${event.source} ${event.actor === 'sync' ? 'sync' : 'api'}`,
     );
 
-  it('an API delete while the sync upgrades the same row: as if the sync ran first, audits of real changes only', async () => {
+  it('an API delete while the sync upgrades the same row: as if one ran first, audits of real changes only', async () => {
     const [a] = await createDomains(t.db.prisma, ['a.fr']);
     const alice = await createUser(t.db.prisma, 'alice@example.fr');
     const viewer = await t.db.prisma.mailDomainAccess.create({ data: { userId: alice.id, maildomainId: a!.id, role: 'VIEWER', source: 'MANUAL' } });
@@ -62,13 +65,19 @@ describe.each(PROVIDERS_UNDER_TEST)('a sync racing the access API on %s', (provi
     await new Promise((resolve) => setTimeout(resolve, 300)); // the API call is under way
     release();
     const [synced, deleted] = await Promise.all([result, deleting]);
-    expect(synced).toMatchObject({ outcome: 'applied', upgraded: 1 });
     expect(deleted.status).toBe(204);
-    expect(await t.db.prisma.mailDomainAccess.count()).toBe(0);
-    expect(await events()).toEqual(['UPGRADED a.fr ADMIN ENTITLEMENTS sync', 'REVOKED a.fr ADMIN ENTITLEMENTS api']);
+    if (provider === 'sqlite') {
+      expect(synced).toMatchObject({ outcome: 'applied', upgraded: 1 });
+      expect(await t.db.prisma.mailDomainAccess.count()).toBe(0);
+      expect(await events()).toEqual(['UPGRADED a.fr ADMIN ENTITLEMENTS sync', 'REVOKED a.fr ADMIN ENTITLEMENTS api']);
+    } else {
+      expect(synced).toMatchObject({ outcome: 'applied', granted: 1, upgraded: 0 });
+      expect(await t.db.prisma.mailDomainAccess.findMany({ select: { role: true, source: true } })).toEqual([{ role: 'ADMIN', source: 'ENTITLEMENTS' }]);
+      expect((await events()).sort()).toEqual(['GRANTED a.fr ADMIN ENTITLEMENTS sync', 'REVOKED a.fr VIEWER MANUAL api']);
+    }
   });
 
-  it('an API grant of a domain the sync is granting: one row, one GRANTED audit, the other domains granted, a 4xx for the loser', async () => {
+  it('an API grant of a domain the sync is granting: one row, one GRANTED audit, the other domains granted, a 4xx when the API comes second', async () => {
     const [a] = await createDomains(t.db.prisma, ['a.fr', 'b.fr']);
     const alice = await createUser(t.db.prisma, 'alice@example.fr');
     const { result, release } = await pausedSync(alice, ['a.fr', 'b.fr']);
@@ -76,12 +85,48 @@ describe.each(PROVIDERS_UNDER_TEST)('a sync racing the access API on %s', (provi
     await new Promise((resolve) => setTimeout(resolve, 300));
     release();
     const [synced, granted] = await Promise.all([result, granting]);
-    expect(synced).toMatchObject({ outcome: 'applied', granted: 2 });
-    expect(granted.status).toBe(400);
-    expect(JSON.parse(granted.body)).toEqual({ detail: 'user: this user already has an access to this mail domain' });
     const rows = await t.db.prisma.mailDomainAccess.findMany({ include: { maildomain: true }, orderBy: { maildomain: { name: 'asc' } } });
-    expect(rows.map((row) => `${row.maildomain.name} ${row.role} ${row.source}`)).toEqual(['a.fr ADMIN ENTITLEMENTS', 'b.fr ADMIN ENTITLEMENTS']);
-    expect((await events()).sort()).toEqual(['GRANTED a.fr ADMIN ENTITLEMENTS sync', 'GRANTED b.fr ADMIN ENTITLEMENTS sync']);
+    const rowNames = rows.map((row) => `${row.maildomain.name} ${row.role} ${row.source}`);
+    if (provider === 'sqlite') {
+      expect(synced).toMatchObject({ outcome: 'applied', granted: 2 });
+      expect(granted.status).toBe(400);
+      expect(JSON.parse(granted.body)).toEqual({ detail: 'user: this user already has an access to this mail domain' });
+      expect(rowNames).toEqual(['a.fr ADMIN ENTITLEMENTS', 'b.fr ADMIN ENTITLEMENTS']);
+      expect((await events()).sort()).toEqual(['GRANTED a.fr ADMIN ENTITLEMENTS sync', 'GRANTED b.fr ADMIN ENTITLEMENTS sync']);
+    } else {
+      expect(granted.status).toBe(201);
+      expect(synced).toMatchObject({ outcome: 'applied', granted: 1 }); // b.fr: a.fr was ADMIN by then
+      expect(rowNames).toEqual(['a.fr ADMIN MANUAL', 'b.fr ADMIN ENTITLEMENTS']);
+      expect((await events()).sort()).toEqual(['GRANTED a.fr ADMIN MANUAL api', 'GRANTED b.fr ADMIN ENTITLEMENTS sync']);
+    }
+  });
+
+  it('two syncs of one user, the second reading before the first writes: as if one after the other (found by the model-based test)', async () => {
+    await createDomains(t.db.prisma, ['a.fr', 'xn--lve-6lad.fr']);
+    const alice = await createUser(t.db.prisma, 'alice@example.fr');
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let reachedPause!: () => void;
+    const paused = new Promise<void>((resolve) => (reachedPause = resolve));
+    let first = true;
+    t.db.counter.afterStatement = async (sql) => {
+      if (!first || !/^\s*WITH names\b/.test(sql)) return;
+      first = false;
+      reachedPause();
+      await gate;
+    };
+    const sync = new AdminRoleSync({ prisma: t.db.prisma, logger: recordingLogger(), options: OPTIONS });
+    const late = sync.sync(alice, { can_access: true, can_admin_maildomains: ['élève.fr'] }); // read, then held
+    await paused;
+    expect(await sync.sync(alice, { can_access: true, can_admin_maildomains: ['a.fr'] })).toMatchObject({ outcome: 'applied', granted: 1 });
+    release();
+    expect(await late).toMatchObject({ outcome: 'applied', granted: 1, revoked: 1 });
+    expect(await adminDomainsOf(t.db.prisma, alice.id)).toEqual(['xn--lve-6lad.fr']);
+    expect((await events()).sort()).toEqual([
+      'GRANTED a.fr ADMIN ENTITLEMENTS sync',
+      'GRANTED xn--lve-6lad.fr ADMIN ENTITLEMENTS sync',
+      'REVOKED a.fr ADMIN ENTITLEMENTS sync',
+    ]);
   });
 
   it('two API deletes of one access at once: one 204, one 404, one REVOKED audit', async () => {

@@ -60,33 +60,37 @@ describe('planAdminSync', () => {
     source,
   });
 
-  it('grants entitled domains without a row, ignores unknown names', () => {
-    const plan = planAdminSync({ entitled: ['a.fr', 'zz.fr'], knownDomains: domains.slice(0, 1), accesses: [], preserveManual: false });
-    expect(plan).toEqual({ grants: [domains[0]], upgrades: [], revocations: [], unknownDomains: ['zz.fr'] });
+  const none = { notAdmin: [], notEntitled: [], unknownNames: [] };
+
+  it('grants entitled domains without a row, counts unknown and unusable names', () => {
+    const plan = planAdminSync(
+      { ...none, notAdmin: [{ domain: domains[0]!, access: null }], unknownNames: ['zz.fr'] },
+      { preserveManual: false, unusableNames: ['a b'] },
+    );
+    expect(plan).toEqual({ grants: [domains[0]], upgrades: [], revocations: [], unknownDomains: ['zz.fr', 'a b'] });
   });
 
-  it('upgrades other roles, keeps existing ADMIN rows whatever their source', () => {
-    const plan = planAdminSync({
-      entitled: ['a.fr', 'b.fr'],
-      knownDomains: domains.slice(0, 2),
-      accesses: [access('a', 'VIEWER', 'MANUAL'), access('b', 'ADMIN', 'MANUAL')],
-      preserveManual: false,
-    });
+  it('upgrades rows of another role', () => {
+    const plan = planAdminSync({ ...none, notAdmin: [{ domain: domains[0]!, access: access('a', 'VIEWER', 'MANUAL') }] }, { preserveManual: false });
     expect(plan.upgrades).toEqual([{ access: access('a', 'VIEWER', 'MANUAL'), domain: domains[0] }]);
     expect(plan.grants).toEqual([]);
     expect(plan.revocations).toEqual([]);
   });
 
   it('revokes ADMIN rows no longer entitled, never other roles; preserve-manual spares MANUAL rows', () => {
-    const accesses = [access('a', 'ADMIN', 'ENTITLEMENTS'), access('b', 'ADMIN', 'MANUAL'), access('c', 'VIEWER', 'ENTITLEMENTS')];
-    const all = planAdminSync({ entitled: [], knownDomains: [], accesses, preserveManual: false });
-    expect(all.revocations.map((a) => a.id)).toEqual(['acc-a', 'acc-b']);
-    const preserved = planAdminSync({ entitled: [], knownDomains: [], accesses, preserveManual: true });
-    expect(preserved.revocations.map((a) => a.id)).toEqual(['acc-a']);
+    const notEntitled = [access('a', 'ADMIN', 'ENTITLEMENTS'), access('b', 'ADMIN', 'MANUAL'), access('c', 'VIEWER', 'ENTITLEMENTS')].map((row, i) => ({
+      domain: domains[i]!,
+      access: row,
+    }));
+    const all = planAdminSync({ ...none, notEntitled }, { preserveManual: false });
+    expect(all.revocations.map(({ access: row }) => row.id)).toEqual(['acc-a', 'acc-b']);
+    const preserved = planAdminSync({ ...none, notEntitled }, { preserveManual: true });
+    expect(preserved.revocations.map(({ access: row }) => row.id)).toEqual(['acc-a']);
   });
 
-  it('is empty when in sync', () => {
-    const plan = planAdminSync({ entitled: ['a.fr'], knownDomains: domains.slice(0, 1), accesses: [access('a', 'ADMIN', 'MANUAL')], preserveManual: false });
+  it('is empty when nothing may change (the read found no candidate)', () => {
+    const plan = planAdminSync({ ...none, unknownNames: ['zz.fr'] }, { preserveManual: false });
     expect(isEmptyPlan(plan)).toBe(true);
+    expect(plan.unknownDomains).toEqual(['zz.fr']);
   });
 });

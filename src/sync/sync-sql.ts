@@ -1,0 +1,190 @@
+import { randomUUID } from 'node:crypto';
+import type { DatabaseProvider } from '../db/provider';
+import type { AccessSource, ExistingAccess, KnownDomain, MailDomainRole, SyncCandidates, SyncPlan } from './plan';
+import type { AccessAction } from './prisma-types';
+
+/*
+ * The sync's statements, one per provider. Lists travel as one JSON parameter (no parameter limit, no
+ * chunking) and the database does the set work: the read returns only the rows that may change, so an
+ * in-sync user costs one small answer whatever the number of domains.
+ */
+
+export interface RawQueryable {
+  $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Promise<T>;
+}
+
+interface CandidateRow {
+  kind: 'not_admin' | 'not_entitled' | 'unknown' | 'version';
+  domain_id: string | null;
+  domain_name: string;
+  access_id: string | null;
+  role: MailDomainRole | null;
+  source: AccessSource | null;
+}
+
+/** `CTE AS MATERIALIZED`: computed once, so that both planners join from the small sets (json lists, the user's rows). */
+const CANDIDATES = {
+  postgresql: `
+    WITH names AS MATERIALIZED (SELECT DISTINCT value AS name FROM jsonb_array_elements_text($1::jsonb)),
+    entitled AS MATERIALIZED (SELECT d.id, d.name FROM names n JOIN mail_domains d ON d.name = n.name),
+    mine AS MATERIALIZED (SELECT a.id, a.maildomain_id, a.role::text AS role, a.source::text AS source FROM mail_domain_accesses a WHERE a.user_id = $2)
+    SELECT 'not_admin' AS kind, e.id AS domain_id, e.name AS domain_name, m.id AS access_id, m.role, m.source
+      FROM entitled e LEFT JOIN mine m ON m.maildomain_id = e.id WHERE m.role IS NULL OR m.role <> 'ADMIN'
+    UNION ALL
+    SELECT 'not_entitled', m.maildomain_id, d.name, m.id, m.role, m.source
+      FROM mine m JOIN mail_domains d ON d.id = m.maildomain_id
+      WHERE m.role = 'ADMIN' AND NOT EXISTS (SELECT 1 FROM entitled e WHERE e.id = m.maildomain_id)
+    UNION ALL
+    SELECT 'unknown', NULL, n.name, NULL, NULL, NULL FROM names n WHERE NOT EXISTS (SELECT 1 FROM entitled e WHERE e.name = n.name)
+    UNION ALL
+    SELECT 'version', NULL, u.xmin::text, NULL, NULL, NULL FROM users u WHERE u.id = $2`,
+  sqlite: `
+    WITH names AS MATERIALIZED (SELECT DISTINCT value AS name FROM json_each(?)),
+    entitled AS MATERIALIZED (SELECT d.id, d.name FROM names n JOIN mail_domains d ON d.name = n.name),
+    mine AS MATERIALIZED (SELECT a.id, a.maildomain_id, a.role, a.source FROM mail_domain_accesses a WHERE a.user_id = ?)
+    SELECT 'not_admin' AS kind, e.id AS domain_id, e.name AS domain_name, m.id AS access_id, m.role, m.source
+      FROM entitled e LEFT JOIN mine m ON m.maildomain_id = e.id WHERE m.role IS NULL OR m.role <> 'ADMIN'
+    UNION ALL
+    SELECT 'not_entitled', m.maildomain_id, d.name, m.id, m.role, m.source
+      FROM mine m JOIN mail_domains d ON d.id = m.maildomain_id
+      WHERE m.role = 'ADMIN' AND NOT EXISTS (SELECT 1 FROM entitled e WHERE e.id = m.maildomain_id)
+    UNION ALL
+    SELECT 'unknown', NULL, n.name, NULL, NULL, NULL FROM names n WHERE NOT EXISTS (SELECT 1 FROM entitled e WHERE e.name = n.name)`,
+};
+
+/**
+ * The one read of a sync: what may need a change for this user and these (normalised) names. On
+ * PostgreSQL also the version of the user row (its `xmin`: every writer of the user's accesses updates
+ * that row, the access API and the sync alike), which the apply checks.
+ */
+export async function readCandidates(
+  db: RawQueryable,
+  provider: DatabaseProvider,
+  userId: string,
+  names: string[],
+): Promise<SyncCandidates & { version?: string }> {
+  const rows = await db.$queryRawUnsafe<CandidateRow[]>(CANDIDATES[provider], JSON.stringify(names), userId);
+  const candidates: SyncCandidates & { version?: string } = { notAdmin: [], notEntitled: [], unknownNames: [] };
+  for (const row of rows) {
+    if (row.kind === 'version') {
+      candidates.version = row.domain_name;
+      continue;
+    }
+    if (row.kind === 'unknown') {
+      candidates.unknownNames.push(row.domain_name);
+      continue;
+    }
+    const domain: KnownDomain = { id: row.domain_id!, name: row.domain_name };
+    const access: ExistingAccess | null = row.access_id ? { id: row.access_id, maildomainId: domain.id, role: row.role!, source: row.source! } : null;
+    if (row.kind === 'not_admin') candidates.notAdmin.push({ domain, access });
+    else candidates.notEntitled.push({ domain, access: access! });
+  }
+  return candidates;
+}
+
+/** A change one apply made, as its audit row says it. */
+export interface AppliedChange {
+  action: AccessAction;
+  domainName: string;
+}
+
+/**
+ * PostgreSQL: the whole plan in one statement (atomic on its own, no BEGIN/COMMIT round trips), applied
+ * only if the user row is still at the version the plan was read at. The statement updates that row
+ * first — the lock the access API takes too — and PostgreSQL re-checks the version on the row's latest
+ * state after any wait: when another sync or an API call changed the user's accesses since the plan was
+ * read, nothing is written and the answer is `'stale'` (plan again). Each write also says what it really
+ * changed (RETURNING), and the audit rows are made of that.
+ * Returns the changes, `'stale'`, or `null` when the user no longer exists.
+ */
+export async function applyPlanPostgres(
+  db: RawQueryable,
+  userId: string,
+  version: string,
+  plan: SyncPlan,
+  correlationId: string,
+  at: Date,
+): Promise<AppliedChange[] | 'stale'> {
+  const rows = await db.$queryRawUnsafe<{ action: string; domain_name: string | null }[]>(
+    `WITH locked AS (UPDATE users SET updated_at = updated_at WHERE id = $1 AND xmin::text = $6 RETURNING id),
+     revoked AS (
+       DELETE FROM mail_domain_accesses a USING locked
+       WHERE a.user_id = locked.id AND a.role = 'ADMIN' AND a.id IN (SELECT jsonb_array_elements_text($3::jsonb))
+       RETURNING a.maildomain_id, a.source),
+     upserted AS (
+       INSERT INTO mail_domain_accesses AS a (id, user_id, maildomain_id, role, source, created_at, updated_at)
+       SELECT gen_random_uuid()::text, locked.id, d.id, 'ADMIN', 'ENTITLEMENTS', $5::timestamptz AT TIME ZONE 'UTC', $5::timestamptz AT TIME ZONE 'UTC'
+       FROM jsonb_array_elements_text($2::jsonb) AS d(id), locked
+       ON CONFLICT (maildomain_id, user_id) DO UPDATE SET role = 'ADMIN', source = 'ENTITLEMENTS', updated_at = EXCLUDED.updated_at
+         WHERE a.role <> 'ADMIN'
+       RETURNING a.maildomain_id, (xmax = 0) AS inserted),
+     changes AS (
+       SELECT 'REVOKED'::"AccessAction" AS action, maildomain_id, source FROM revoked
+       UNION ALL
+       SELECT CASE WHEN inserted THEN 'GRANTED' ELSE 'UPGRADED' END::"AccessAction", maildomain_id, 'ENTITLEMENTS'::"AccessSource" FROM upserted),
+     audited AS (
+       INSERT INTO access_events (id, at, action, user_id, maildomain_id, domain_name, role, source, actor, correlation_id)
+       SELECT gen_random_uuid()::text, $5::timestamptz AT TIME ZONE 'UTC', c.action, $1, c.maildomain_id, d.name, 'ADMIN', c.source, 'sync', $4
+       FROM changes c JOIN mail_domains d ON d.id = c.maildomain_id
+       RETURNING action, domain_name)
+     SELECT action::text AS action, domain_name FROM audited
+     UNION ALL SELECT 'LOCKED', NULL FROM locked`,
+    userId,
+    JSON.stringify([...plan.grants.map((domain) => domain.id), ...plan.upgrades.map(({ domain }) => domain.id)]),
+    JSON.stringify(plan.revocations.map(({ access }) => access.id)),
+    correlationId,
+    at.toISOString(),
+    version,
+  );
+  if (!rows.some((row) => row.action === 'LOCKED')) return 'stale';
+  return rows.filter((row) => row.action !== 'LOCKED').map((row) => ({ action: row.action as AccessAction, domainName: row.domain_name! }));
+}
+
+export interface Executable {
+  $executeRawUnsafe(query: string, ...values: unknown[]): Promise<number>;
+}
+
+/** A timestamp as Prisma writes DateTime columns on SQLite. */
+const sqliteTime = (at: Date) => at.toISOString().replace(/Z$/, '+00:00');
+
+/**
+ * SQLite, inside the transaction that holds the write lock (nothing else writes meanwhile, so the plan is
+ * exact): the revocations in one statement, the grants and upgrades in one upsert, the audit rows in one.
+ */
+export async function applyPlanSqlite(tx: Executable, userId: string, plan: SyncPlan, correlationId: string, at: Date): Promise<AppliedChange[]> {
+  const time = sqliteTime(at);
+  if (plan.revocations.length > 0) {
+    await tx.$executeRawUnsafe(
+      `DELETE FROM mail_domain_accesses WHERE id IN (SELECT value FROM json_each(?))`,
+      JSON.stringify(plan.revocations.map(({ access }) => access.id)),
+    );
+  }
+  const admin = [...plan.grants.map((domain) => domain.id), ...plan.upgrades.map(({ domain }) => domain.id)];
+  if (admin.length > 0) {
+    await tx.$executeRawUnsafe(
+      `INSERT INTO mail_domain_accesses (id, user_id, maildomain_id, role, source, created_at, updated_at)
+       SELECT json_extract(value, '$.id'), ?, json_extract(value, '$.domain'), 'ADMIN', 'ENTITLEMENTS', ?, ? FROM json_each(?) WHERE true
+       ON CONFLICT (maildomain_id, user_id) DO UPDATE SET role = 'ADMIN', source = 'ENTITLEMENTS', updated_at = excluded.updated_at`,
+      userId,
+      time,
+      time,
+      JSON.stringify(admin.map((domain) => ({ id: randomUUID(), domain }))),
+    );
+  }
+  const changes: (AppliedChange & { maildomainId: string; source: AccessSource })[] = [
+    ...plan.revocations.map(({ access, domain }) => ({ action: 'REVOKED' as const, domainName: domain.name, maildomainId: domain.id, source: access.source })),
+    ...plan.upgrades.map(({ domain }) => ({ action: 'UPGRADED' as const, domainName: domain.name, maildomainId: domain.id, source: 'ENTITLEMENTS' as const })),
+    ...plan.grants.map((domain) => ({ action: 'GRANTED' as const, domainName: domain.name, maildomainId: domain.id, source: 'ENTITLEMENTS' as const })),
+  ];
+  await tx.$executeRawUnsafe(
+    `INSERT INTO access_events (id, at, action, user_id, maildomain_id, domain_name, role, source, actor, correlation_id)
+     SELECT json_extract(value, '$.id'), ?, json_extract(value, '$.action'), ?, json_extract(value, '$.maildomainId'), json_extract(value, '$.domainName'),
+            'ADMIN', json_extract(value, '$.source'), 'sync', ?
+     FROM json_each(?)`,
+    time,
+    userId,
+    correlationId,
+    JSON.stringify(changes.map((change) => ({ ...change, id: randomUUID() }))),
+  );
+  return changes.map(({ action, domainName }) => ({ action, domainName }));
+}
