@@ -22,35 +22,29 @@ interface CandidateRow {
   source: AccessSource | null;
 }
 
-/** `CTE AS MATERIALIZED`: computed once, so that both planners join from the small sets (json lists, the user's rows). */
-const CANDIDATES = {
-  postgresql: `
-    WITH names AS MATERIALIZED (SELECT DISTINCT value AS name FROM jsonb_array_elements_text($1::jsonb)),
-    entitled AS MATERIALIZED (SELECT d.id, d.name FROM names n JOIN mail_domains d ON d.name = n.name),
-    mine AS MATERIALIZED (SELECT a.id, a.maildomain_id, a.role::text AS role, a.source::text AS source FROM mail_domain_accesses a WHERE a.user_id = $2)
-    SELECT 'not_admin' AS kind, e.id AS domain_id, e.name AS domain_name, m.id AS access_id, m.role, m.source
-      FROM entitled e LEFT JOIN mine m ON m.maildomain_id = e.id WHERE m.role IS NULL OR m.role <> 'ADMIN'
+/**
+ * The names resolved once (MATERIALIZED), then every other step an index lookup or a hashed `NOT IN`:
+ * no join whose cost depends on the planner's row estimates (a fresh table has none, and a nested loop
+ * over two 10,000-row sets took seconds). Domain names of the user's other rows are read only for the
+ * rows returned.
+ */
+function candidatesSql(provider: DatabaseProvider): string {
+  const pg = provider === 'postgresql';
+  const [json, user, text] = pg ? ['jsonb_array_elements_text($1::jsonb)', '$2', '::text'] : ['json_each(?)', '?', ''];
+  return `
+    WITH resolved AS MATERIALIZED (SELECT n.value AS name, d.id FROM ${json} n LEFT JOIN mail_domains d ON d.name = n.value)
+    SELECT CASE WHEN r.id IS NULL THEN 'unknown' ELSE 'not_admin' END AS kind, r.id AS domain_id, r.name AS domain_name,
+           a.id AS access_id, a.role${text} AS role, a.source${text} AS source
+      FROM resolved r LEFT JOIN mail_domain_accesses a ON a.maildomain_id = r.id AND a.user_id = ${user}
+      WHERE a.role IS NULL OR a.role <> 'ADMIN'
     UNION ALL
-    SELECT 'not_entitled', m.maildomain_id, d.name, m.id, m.role, m.source
-      FROM mine m JOIN mail_domains d ON d.id = m.maildomain_id
-      WHERE m.role = 'ADMIN' AND NOT EXISTS (SELECT 1 FROM entitled e WHERE e.id = m.maildomain_id)
-    UNION ALL
-    SELECT 'unknown', NULL, n.name, NULL, NULL, NULL FROM names n WHERE NOT EXISTS (SELECT 1 FROM entitled e WHERE e.name = n.name)
-    UNION ALL
-    SELECT 'version', NULL, u.xmin::text, NULL, NULL, NULL FROM users u WHERE u.id = $2`,
-  sqlite: `
-    WITH names AS MATERIALIZED (SELECT DISTINCT value AS name FROM json_each(?)),
-    entitled AS MATERIALIZED (SELECT d.id, d.name FROM names n JOIN mail_domains d ON d.name = n.name),
-    mine AS MATERIALIZED (SELECT a.id, a.maildomain_id, a.role, a.source FROM mail_domain_accesses a WHERE a.user_id = ?)
-    SELECT 'not_admin' AS kind, e.id AS domain_id, e.name AS domain_name, m.id AS access_id, m.role, m.source
-      FROM entitled e LEFT JOIN mine m ON m.maildomain_id = e.id WHERE m.role IS NULL OR m.role <> 'ADMIN'
-    UNION ALL
-    SELECT 'not_entitled', m.maildomain_id, d.name, m.id, m.role, m.source
-      FROM mine m JOIN mail_domains d ON d.id = m.maildomain_id
-      WHERE m.role = 'ADMIN' AND NOT EXISTS (SELECT 1 FROM entitled e WHERE e.id = m.maildomain_id)
-    UNION ALL
-    SELECT 'unknown', NULL, n.name, NULL, NULL, NULL FROM names n WHERE NOT EXISTS (SELECT 1 FROM entitled e WHERE e.name = n.name)`,
-};
+    SELECT 'not_entitled', a.maildomain_id, (SELECT d.name FROM mail_domains d WHERE d.id = a.maildomain_id), a.id, a.role${text}, a.source${text}
+      FROM mail_domain_accesses a
+      WHERE a.user_id = ${user} AND a.role = 'ADMIN' AND a.maildomain_id NOT IN (SELECT id FROM resolved WHERE id IS NOT NULL)
+    ${pg ? `UNION ALL SELECT 'version', NULL, u.xmin::text, NULL, NULL, NULL FROM users u WHERE u.id = ${user}` : ''}`;
+}
+
+const CANDIDATES = { postgresql: candidatesSql('postgresql'), sqlite: candidatesSql('sqlite') };
 
 /**
  * The one read of a sync: what may need a change for this user and these (normalised) names. On
@@ -63,7 +57,8 @@ export async function readCandidates(
   userId: string,
   names: string[],
 ): Promise<SyncCandidates & { version?: string }> {
-  const rows = await db.$queryRawUnsafe<CandidateRow[]>(CANDIDATES[provider], JSON.stringify(names), userId);
+  const values = provider === 'postgresql' ? [JSON.stringify(names), userId] : [JSON.stringify(names), userId, userId];
+  const rows = await db.$queryRawUnsafe<CandidateRow[]>(CANDIDATES[provider], ...values);
   const candidates: SyncCandidates & { version?: string } = { notAdmin: [], notEntitled: [], unknownNames: [] };
   for (const row of rows) {
     if (row.kind === 'version') {
@@ -78,6 +73,10 @@ export async function readCandidates(
     const access: ExistingAccess | null = row.access_id ? { id: row.access_id, maildomainId: domain.id, role: row.role!, source: row.source! } : null;
     if (row.kind === 'not_admin') candidates.notAdmin.push({ domain, access });
     else candidates.notEntitled.push({ domain, access: access! });
+  }
+  if (candidates.unknownNames.length > 1) {
+    const unknown = new Set(candidates.unknownNames);
+    candidates.unknownNames = names.filter((name) => unknown.has(name)); // in the answer's order, for logs
   }
   return candidates;
 }

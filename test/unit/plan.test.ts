@@ -1,3 +1,5 @@
+import { domainToASCII } from 'node:url';
+import fc from 'fast-check';
 import { isValidDomainName, normalizeDomainName } from '../../src/sync/domain-names';
 import { isEmptyPlan, planAdminSync, readEntitledDomains, type ExistingAccess } from '../../src/sync/plan';
 
@@ -12,6 +14,16 @@ describe('normalizeDomainName', () => {
     ['EXAMPLE．FR．', 'example.fr'],
   ])('%j → %j', (input, expected) => {
     expect(normalizeDomainName(input)).toBe(expected);
+  });
+
+  it('takes names already normalised as they are, exactly as the IDN conversion would', () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[a-z0-9.-]{1,40}$/), (name) => {
+        const viaConversion = domainToASCII(name).replace(/\.$/, '') || null;
+        expect(normalizeDomainName(name)).toBe(viaConversion);
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it.each(['', '   ', '.', 'a b.fr', 'xn--zz.fr'])('%j cannot be normalised', (input) => {
