@@ -6,7 +6,7 @@ import { isUniqueViolation } from '../db/prisma-errors';
 import { lockUserRow } from '../db/user-lock';
 import { validDomainName } from '../sync/domain-names';
 import { ApiError, NOT_FOUND, parse, PERMISSION_DENIED, requireUser } from './errors';
-import { pageRequest, paginate } from './pagination';
+import { listOrPage } from './pagination';
 import type { AccessRow, AccessUser, ApiPrismaClient, MailDomainRow } from './prisma-types';
 import { AccessRequest, MailDomainRequest, type AccessBody, type MailDomainBody } from './schemas';
 
@@ -70,8 +70,7 @@ export function mailDomainRoutes({ prisma, features }: MailDomainDeps, gate: Req
     const where = user.isSuperuser ? undefined : { accesses: { some: { userId: user.id, role: 'ADMIN' as const } } };
     const list = (skip?: number, take?: number) =>
       prisma.mailDomain.findMany({ where, orderBy: { name: 'asc' }, skip, take }).then((rows) => rows.map(toMailDomain));
-    const page = pageRequest(req);
-    res.json(page ? await paginate(req, page, () => prisma.mailDomain.count({ where }), list) : await list());
+    res.json(await listOrPage(req, () => prisma.mailDomain.count({ where }), list));
   });
 
   router.post('/maildomains/', requireUser, gate, async (req, res) => {
@@ -95,8 +94,7 @@ export function mailDomainRoutes({ prisma, features }: MailDomainDeps, gate: Req
       prisma.mailDomainAccess
         .findMany({ where, include: { user: true }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], skip, take })
         .then((rows) => rows.map(toAccess));
-    const page = pageRequest(req);
-    res.json(page ? await paginate(req, page, () => prisma.mailDomainAccess.count({ where }), list) : await list());
+    res.json(await listOrPage(req, () => prisma.mailDomainAccess.count({ where }), list));
   });
 
   router.post('/maildomains/:id/accesses/', requireUser, gate, async (req, res) => {

@@ -2,10 +2,10 @@ import type { Request } from 'express';
 import { ApiError } from './errors';
 
 /** DRF's PageNumberPagination, opt-in: `?page=` and `?page_size=` (at most this many). */
-export const MAX_PAGE_SIZE = 1000;
-export const DEFAULT_PAGE_SIZE = 100;
+const MAX_PAGE_SIZE = 1000;
+const DEFAULT_PAGE_SIZE = 100;
 
-export interface PageRequest {
+interface PageRequest {
   page: number;
   pageSize: number;
 }
@@ -28,7 +28,7 @@ function positive(req: Request, name: string): number | undefined {
  * The page a list request asks for, or `undefined` without `page` and `page_size`: the list is then the
  * plain array La Suite front-ends read (docs/api.md, "Pagination").
  */
-export function pageRequest(req: Request): PageRequest | undefined {
+function pageRequest(req: Request): PageRequest | undefined {
   const page = positive(req, 'page');
   const pageSize = positive(req, 'page_size');
   if (page === undefined && pageSize === undefined) return undefined;
@@ -36,7 +36,7 @@ export function pageRequest(req: Request): PageRequest | undefined {
 }
 
 /** One page of a list, with DRF's `count`, `next` and `previous` (absolute URLs, as DRF gives them). */
-export async function paginate<T>(
+async function paginate<T>(
   req: Request,
   { page, pageSize }: PageRequest,
   count: () => Promise<number>,
@@ -57,4 +57,10 @@ export async function paginate<T>(
     previous: page > 1 ? link(page - 1) : null,
     results: await fetch((page - 1) * pageSize, pageSize),
   };
+}
+
+/** A list route's answer: the whole list, or the page asked for (`count` is only run for a page). */
+export async function listOrPage<T>(req: Request, count: () => Promise<number>, fetch: (skip?: number, take?: number) => Promise<T[]>): Promise<T[] | Page<T>> {
+  const page = pageRequest(req);
+  return page ? paginate(req, page, count, fetch) : fetch();
 }

@@ -86,7 +86,7 @@ function appliedChanges(applied: AppliedChange[]): SyncResult['changes'] {
 /**
  * The admin-role sync of docs/specification.md §5. One read answers "anything to do?" with only the rows that
  * may change (sync-sql.ts); the pure diff (plan.ts) decides; an in-sync user costs that one statement.
- * Changes are applied on PostgreSQL by one statement that locks the user row and audits what it really
+ * Changes are applied on PostgreSQL by one statement, checked against the user row's version, that audits what it really
  * changed, on SQLite in one short transaction that takes the write lock first and plans again under it.
  * Statement count does not grow with the number of domains.
  */
@@ -125,12 +125,11 @@ export class AdminRoleSync {
   /** One read; with changes, one write checked against the version read (plan again if another writer came first). */
   private async syncPostgres(userId: string, names: string[], unusableNames: string[], correlationId: string): Promise<Ending> {
     for (let attempt = 1; ; attempt += 1) {
-      const candidates = await readCandidates(this.deps.prisma, this.provider, userId, names);
-      if (candidates.version === undefined) return { outcome: 'skipped' }; // the user is gone
-      const plan = planAdminSync(candidates, { preserveManual: this.deps.options.preserveManual, unusableNames });
+      const { plan, version } = await this.plan(this.deps.prisma, userId, names, unusableNames);
+      if (version === undefined) return { outcome: 'skipped' }; // the user is gone
       const held = this.holdBack(plan);
-      if (held) return { outcome: held, changes: plannedChanges(plan), unknownDomains: plan.unknownDomains };
-      const applied = await applyPlanPostgres(this.deps.prisma, userId, candidates.version, plan, correlationId, new Date());
+      if (held) return held;
+      const applied = await applyPlanPostgres(this.deps.prisma, userId, version, plan, correlationId, new Date());
       if (applied !== 'stale')
         return { outcome: applied.length > 0 ? 'applied' : 'in_sync', changes: appliedChanges(applied), unknownDomains: plan.unknownDomains };
       if (attempt === MAX_ATTEMPTS) throw new Error(`the user's accesses kept changing under the sync (${MAX_ATTEMPTS} attempts)`);
@@ -139,30 +138,32 @@ export class AdminRoleSync {
 
   /** One read; with changes, one short transaction: the write lock first (the user row), the plan again under it, the writes. */
   private async syncSqlite(userId: string, names: string[], unusableNames: string[], correlationId: string): Promise<Ending> {
-    const first = await this.plan(this.deps.prisma, userId, names, unusableNames);
-    const held = this.holdBack(first);
-    if (held) return { outcome: held, changes: plannedChanges(first), unknownDomains: first.unknownDomains };
+    const held = this.holdBack((await this.plan(this.deps.prisma, userId, names, unusableNames)).plan);
+    if (held) return held;
     return this.deps.prisma.$transaction(async (tx): Promise<Ending> => {
       if (!(await lockUserRow(tx, userId))) return { outcome: 'skipped' };
-      const plan = await this.plan(tx, userId, names, unusableNames);
+      const { plan } = await this.plan(tx, userId, names, unusableNames);
       const heldNow = this.holdBack(plan);
-      if (heldNow) return { outcome: heldNow, changes: plannedChanges(plan), unknownDomains: plan.unknownDomains };
+      if (heldNow) return heldNow;
       const applied = await applyPlanSqlite(tx, userId, plan, correlationId, new Date());
       return { outcome: 'applied', changes: appliedChanges(applied), unknownDomains: plan.unknownDomains };
     }, TRANSACTION_OPTIONS);
   }
 
-  private async plan(db: Parameters<typeof readCandidates>[0], userId: string, names: string[], unusableNames: string[]): Promise<SyncPlan> {
-    return planAdminSync(await readCandidates(db, this.provider, userId, names), { preserveManual: this.deps.options.preserveManual, unusableNames });
+  /** The read, and the pure diff of what it found; on PostgreSQL with the user row's version. */
+  private async plan(db: Parameters<typeof readCandidates>[0], userId: string, names: string[], unusableNames: string[]) {
+    const candidates = await readCandidates(db, this.provider, userId, names);
+    return { plan: planAdminSync(candidates, { preserveManual: this.deps.options.preserveManual, unusableNames }), version: candidates.version };
   }
 
-  /** Why a plan is not written: nothing to do, over the revocation cap, or a dry run. */
-  private holdBack(plan: SyncPlan): SyncOutcome | undefined {
-    if (isEmptyPlan(plan)) return 'in_sync';
+  /** How a plan ends without being written — nothing to do, over the revocation cap, a dry run — or `undefined`: write it. */
+  private holdBack(plan: SyncPlan): Ending | undefined {
     const cap = this.deps.options.maxRevocations;
-    if (cap > 0 && plan.revocations.length > cap) return 'capped';
-    if (this.deps.options.dryRun) return 'dry_run';
-    return undefined;
+    let outcome: SyncOutcome | undefined;
+    if (isEmptyPlan(plan)) outcome = 'in_sync';
+    else if (cap > 0 && plan.revocations.length > cap) outcome = 'capped';
+    else if (this.deps.options.dryRun) outcome = 'dry_run';
+    return outcome && { outcome, changes: plannedChanges(plan), unknownDomains: plan.unknownDomains };
   }
 
   private report(user: SyncSubject, { outcome, changes = NO_CHANGES, unknownDomains = [] }: Ending, started: number, correlationId: string): SyncResult {
