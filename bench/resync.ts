@@ -33,6 +33,7 @@ async function runResync(db: TestDatabase, dc: DeployCenterStandIn, concurrency:
 async function benchResync(): Promise<string[]> {
   const db = await createTestDatabase('postgresql');
   const dc = await new DeployCenterStandIn().start();
+  dc.recordRequests = false;
   const pool = Array.from({ length: 1000 }, (_, i) => `r${i}.bench.example`);
   await createDomains(db.prisma, pool);
   const users = Array.from({ length: USERS }, (_, i) => ({ sub: `bench-${i}`, email: `u${i}@bench.example` }));

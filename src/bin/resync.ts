@@ -9,13 +9,15 @@ import { createEntitlementsService } from '../entitlements/create';
 import { createLogger } from '../logging';
 import type { OidcEntitlementsPrisma } from '../oidc-entitlements';
 import { AdminRoleSync, type SyncOutcome } from '../sync/admin-sync';
-import { mapConcurrently, resyncUser } from '../sync/resync';
+import { DEFAULT_RESYNC_CONCURRENCY, fetchResyncAnswers, syncResyncAnswers } from '../sync/resync';
+import type { UserSyncResult } from '../sync/sync-user';
 import { ProgressBar } from './progress';
 
 /*
- * `oidc-entitlements resync`: the sync without a login, for users who no longer log in. Each user is
- * its own transaction, so an interrupted run leaves every user either synced or untouched, and running
- * it again is safe.
+ * `oidc-entitlements resync`: the sync without a login, for users who no longer log in. Users go by
+ * batches: a batch's entitlements are fetched concurrently while the batch before is written, and each
+ * batch is one shared read and at most one shared write (admin-sync.ts), so an interrupted run leaves
+ * every user either synced or untouched, and running it again is safe.
  */
 
 export const RESYNC_HELP = `oidc-entitlements resync --prisma MODULE (--all | --email E | --sub S) [--dry-run] [--concurrency N]
@@ -23,11 +25,18 @@ export const RESYNC_HELP = `oidc-entitlements resync --prisma MODULE (--all | --
 Re-syncs the ADMIN rows of every user (--all), or of the users with an email or a sub, from a forced
 refresh of their entitlements, without a login. Reads the configuration from the environment (and
 ./.env). MODULE is your app's module that exports its PrismaClient (as \`prisma\` or as the default
-export), e.g. ./dist/db.js. A progress bar on a terminal, a line per user otherwise, a summary at the
-end; exit code 1 when a user could not be synced (run it again later), 2 on a usage or setup error.`;
+export), e.g. ./dist/db.js. A progress bar on a terminal, otherwise a line per user whose rows change
+or who could not be synced; a summary at the end. Exit code 1 when a user could not be synced (run it
+again later), 2 on a usage or setup error. --concurrency: how many users' entitlements are asked for
+at once (default ${DEFAULT_RESYNC_CONCURRENCY}).`;
 
-const PAGE = 500;
+/** Users per batch: one read of the users, one shared sync. */
+const PAGE = 1000;
+/** Batches written at once, while the next batch's answers are fetched. */
+const WRITES_AT_ONCE = 2;
 const FAILURES: SyncOutcome[] = ['unavailable', 'failed'];
+/** Users left as they were, with nothing to report: no line of their own (a cron log of 100,000 users says what changed). */
+const QUIET_OUTCOMES: SyncOutcome[] = ['in_sync', 'skipped'];
 
 interface Totals {
   users: number;
@@ -49,7 +58,7 @@ function parseOptions(argv: string[]) {
       email: { type: 'string' },
       sub: { type: 'string' },
       'dry-run': { type: 'boolean', default: false },
-      concurrency: { type: 'string', default: '4' },
+      concurrency: { type: 'string', default: String(DEFAULT_RESYNC_CONCURRENCY) },
     },
     strict: true,
   });
@@ -111,28 +120,36 @@ export async function resyncCommand(argv: string[]): Promise<number> {
     interrupted = true;
   });
 
+  const record = (user: UserRecord, result: UserSyncResult) => {
+    totals.users += 1;
+    totals.granted += result.granted;
+    totals.upgraded += result.upgraded;
+    totals.revoked += result.revoked;
+    totals.outcomes[result.outcome] = (totals.outcomes[result.outcome] ?? 0) + 1;
+    const changed = result.granted + result.upgraded + result.revoked > 0;
+    if (bar) {
+      bar.increment();
+      return;
+    }
+    if (QUIET_OUTCOMES.includes(result.outcome)) return; // counted in the summary only
+    const diff =
+      options.dryRun && changed ? ` +[${result.changes.granted.join(' ')}] ^[${result.changes.upgraded.join(' ')}] -[${result.changes.revoked.join(' ')}]` : '';
+    console.log(
+      `user ${user.id}: ${result.outcome}${changed ? ` (granted ${result.granted}, upgraded ${result.upgraded}, revoked ${result.revoked})` : ''}${diff}`,
+    );
+  };
+  // A batch's answers are fetched while the batches before are written (two at once: PostgreSQL then
+  // works on both cores while this process asks for the next answers).
+  const writing = new Set<Promise<void>>();
   const run = async (users: UserRecord[]) => {
-    await mapConcurrently(users, options.concurrency, async (user) => {
-      if (interrupted) return;
-      const result = await resyncUser({ entitlements, adminSync }, user);
-      totals.users += 1;
-      totals.granted += result.granted;
-      totals.upgraded += result.upgraded;
-      totals.revoked += result.revoked;
-      totals.outcomes[result.outcome] = (totals.outcomes[result.outcome] ?? 0) + 1;
-      const changed = result.granted + result.upgraded + result.revoked > 0;
-      if (bar) {
-        bar.increment();
-        return;
-      }
-      const diff =
-        options.dryRun && changed
-          ? ` +[${result.changes.granted.join(' ')}] ^[${result.changes.upgraded.join(' ')}] -[${result.changes.revoked.join(' ')}]`
-          : '';
-      console.log(
-        `user ${user.id}: ${result.outcome}${changed ? ` (granted ${result.granted}, upgraded ${result.upgraded}, revoked ${result.revoked})` : ''}${diff}`,
-      );
+    const answers = await fetchResyncAnswers(entitlements, users, options.concurrency);
+    while (writing.size >= WRITES_AT_ONCE) await Promise.race(writing);
+    if (interrupted) return; // the batch's answers are dropped: its users stay untouched
+    const write: Promise<void> = syncResyncAnswers(adminSync, users, answers).then((results) => {
+      results.forEach((result, index) => record(users[index]!, result));
+      writing.delete(write);
     });
+    writing.add(write);
   };
 
   try {
@@ -145,6 +162,7 @@ export async function resyncCommand(argv: string[]): Promise<number> {
       const directory = new UserDirectory(prisma, requireProvider(prisma, undefined, 'resync'));
       await run(await (options.sub !== undefined ? directory.by('sub', options.sub) : directory.by('email', options.email!)));
     }
+    await Promise.all(writing);
   } finally {
     bar?.stop();
     await entitlements.close();

@@ -8,3 +8,15 @@
 export async function lockUserRow(tx: { $executeRaw(query: TemplateStringsArray, ...values: unknown[]): Promise<number> }, userId: string): Promise<boolean> {
   return (await tx.$executeRaw`UPDATE users SET updated_at = updated_at WHERE id = ${userId}`) > 0;
 }
+
+/** SQLite: {@link lockUserRow} for many users at once (the write lock), answering the ids of those that exist. */
+export async function lockUserRowsSqlite(
+  tx: { $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Promise<T> },
+  userIds: string[],
+): Promise<Set<string>> {
+  const rows = await tx.$queryRawUnsafe<{ id: string }[]>(
+    `UPDATE users SET updated_at = updated_at WHERE id IN (SELECT value FROM json_each(?)) RETURNING id`,
+    JSON.stringify(userIds),
+  );
+  return new Set(rows.map((row) => row.id));
+}

@@ -5,9 +5,9 @@ import { EntitlementsUnavailableError, type Entitlements } from '../entitlements
 import { userLabel, type Logger } from '../logging';
 import { isEmptyPlan, planAdminSync, readEntitledDomains, type SyncPlan } from './plan';
 import { requireProvider, type DatabaseProvider } from '../db/provider';
-import { lockUserRow } from '../db/user-lock';
-import type { SyncPrismaClient } from './prisma-types';
-import { applyPlanPostgres, applyPlanSqlite, readCandidates, type AppliedChange } from './sync-sql';
+import { lockUserRowsSqlite } from '../db/user-lock';
+import type { SyncPrismaClient, SyncPrismaTransaction } from './prisma-types';
+import { applyPlansPostgres, applyPlansSqlite, readCandidates, type AppliedChange, type PlannedWrite } from './sync-sql';
 
 /**
  * - `applied`: changes written; `in_sync`: nothing to change, nothing written;
@@ -83,12 +83,56 @@ function appliedChanges(applied: AppliedChange[]): SyncResult['changes'] {
   return { granted: names('GRANTED'), upgraded: names('UPGRADED'), revoked: names('REVOKED') };
 }
 
+/** One user's sync: who, the answer it works from, and the id its audit rows and log line carry (a new one when absent). */
+export interface SyncRequest {
+  user: SyncSubject;
+  answer: Entitlements | EntitlementsUnavailableError;
+  correlationId?: string;
+}
+
+/** A user whose answer is a list of names: what its read and write need, and where its ending goes. */
+interface Job {
+  index: number;
+  user: SyncSubject;
+  names: string[];
+  unusableNames: string[];
+  correlationId: string;
+}
+
+interface JobWrite extends PlannedWrite {
+  job: Job;
+}
+
+/** Most entitled names in one read: a batch of users with huge lists is read in several statements. */
+const MAX_NAMES_PER_STATEMENT = 50_000;
+
+/** The jobs in groups whose reads stay under {@link MAX_NAMES_PER_STATEMENT} names, a user at most once in each. */
+function chunkByNames(jobs: Job[]): Job[][] {
+  const chunks: Job[][] = [];
+  let chunk: Job[] = [];
+  let names = 0;
+  let users = new Set<string>();
+  for (const job of jobs) {
+    if (chunk.length > 0 && (names + job.names.length > MAX_NAMES_PER_STATEMENT || users.has(job.user.id))) {
+      chunks.push(chunk);
+      [chunk, names, users] = [[], 0, new Set()];
+    }
+    chunk.push(job);
+    names += job.names.length;
+    users.add(job.user.id);
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  return chunks;
+}
+
 /**
- * The admin-role sync of docs/specification.md §5. One read answers "anything to do?" with only the rows that
- * may change (sync-sql.ts); the pure diff (plan.ts) decides; an in-sync user costs that one statement.
- * Changes are applied on PostgreSQL by one statement, checked against the user row's version, that audits what it really
- * changed, on SQLite in one short transaction that takes the write lock first and plans again under it.
- * Statement count does not grow with the number of domains.
+ * The admin-role sync of docs/specification.md §5, for one user (a login) or a batch (a resync). One read
+ * answers "anything to do?" for every user of the batch with only the rows that may change
+ * (sync-sql.ts); the pure diff (plan.ts) decides for each user; users in sync cost nothing more. Changes
+ * are applied on PostgreSQL by one statement, checked against each user row's version, that audits what
+ * it really changed (users whose row moved meanwhile are planned again), on SQLite in one short
+ * transaction that takes the write lock first and plans again under it. The number of statements grows
+ * neither with the number of domains nor with the number of users of a batch.
  */
 export class AdminRoleSync {
   private readonly provider: DatabaseProvider;
@@ -98,13 +142,32 @@ export class AdminRoleSync {
   }
 
   /** Never throws: a database failure is the outcome `failed`, with nothing written. */
-  async sync(user: SyncSubject, answer: Entitlements | EntitlementsUnavailableError, correlationId: string = randomUUID()): Promise<SyncResult> {
-    const started = performance.now();
-    const ending = await this.decide(user, answer, correlationId);
-    return this.report(user, ending, started, correlationId);
+  async sync(user: SyncSubject, answer: Entitlements | EntitlementsUnavailableError, correlationId?: string): Promise<SyncResult> {
+    return (await this.syncMany([{ user, answer, correlationId }]))[0]!;
   }
 
-  private async decide(user: SyncSubject, answer: Entitlements | EntitlementsUnavailableError, correlationId: string): Promise<Ending> {
+  /**
+   * Each user's sync as {@link sync} does it alone — its own outcome, cap, dry run, audit rows and log
+   * line — with the reads and writes of the batch shared. Results in the order of `requests`. Never
+   * throws: when a shared statement fails, the users it left without an outcome are synced one by one,
+   * so a failure is the outcome `failed` of the users it concerns only.
+   */
+  async syncMany(requests: SyncRequest[]): Promise<SyncResult[]> {
+    const started = performance.now();
+    const correlationIds = requests.map((request) => request.correlationId ?? randomUUID());
+    const endings = new Map<number, Ending>();
+    const jobs: Job[] = [];
+    requests.forEach(({ user, answer }, index) => {
+      const entitled = this.readAnswer(user, answer);
+      if ('outcome' in entitled) endings.set(index, entitled);
+      else jobs.push({ index, user, ...entitled, correlationId: correlationIds[index]! });
+    });
+    for (const chunk of chunkByNames(jobs)) await this.syncJobs(chunk, endings);
+    return requests.map(({ user }, index) => this.report(user, endings.get(index)!, started, correlationIds[index]!));
+  }
+
+  /** The names to reconcile, or how the sync ends without reading anything. */
+  private readAnswer(user: SyncSubject, answer: Entitlements | EntitlementsUnavailableError): Ending | { names: string[]; unusableNames: string[] } {
     if (answer instanceof EntitlementsUnavailableError) return { outcome: 'unavailable' };
     const entitled = readEntitledDomains(answer.can_admin_maildomains);
     if (entitled.kind === 'unmanaged') return { outcome: 'skipped' };
@@ -112,48 +175,112 @@ export class AdminRoleSync {
       this.deps.logger.warn({ user: userLabel(user.email), problem: entitled.problem }, 'entitlements answer unusable: admin rows left untouched');
       return { outcome: 'invalid' };
     }
+    return { names: entitled.names, unusableNames: entitled.unusableNames };
+  }
+
+  private async syncJobs(jobs: Job[], endings: Map<number, Ending>): Promise<void> {
     try {
-      return this.provider === 'postgresql'
-        ? await this.syncPostgres(user.id, entitled.names, entitled.unusableNames, correlationId)
-        : await this.syncSqlite(user.id, entitled.names, entitled.unusableNames, correlationId);
+      await (this.provider === 'postgresql' ? this.syncPostgres(jobs, endings) : this.syncSqlite(jobs, endings));
     } catch (error) {
-      this.deps.logger.error({ user: userLabel(user.email), correlationId, err: error }, 'admin-role sync failed: rolled back');
-      return { outcome: 'failed' };
+      const unfinished = jobs.filter((job) => !endings.has(job.index));
+      if (unfinished.length > 1) {
+        for (const job of unfinished) await this.syncJobs([job], endings);
+        return;
+      }
+      for (const job of unfinished) {
+        this.deps.logger.error({ user: userLabel(job.user.email), correlationId: job.correlationId, err: error }, 'admin-role sync failed: rolled back');
+        endings.set(job.index, { outcome: 'failed' });
+      }
     }
   }
 
-  /** One read; with changes, one write checked against the version read (plan again if another writer came first). */
-  private async syncPostgres(userId: string, names: string[], unusableNames: string[], correlationId: string): Promise<Ending> {
-    for (let attempt = 1; ; attempt += 1) {
-      const { plan, version } = await this.plan(this.deps.prisma, userId, names, unusableNames);
-      if (version === undefined) return { outcome: 'skipped' }; // the user is gone
-      const held = this.holdBack(plan);
-      if (held) return held;
-      const applied = await applyPlanPostgres(this.deps.prisma, userId, version, plan, correlationId, new Date());
-      if (applied !== 'stale')
-        return { outcome: applied.length > 0 ? 'applied' : 'in_sync', changes: appliedChanges(applied), unknownDomains: plan.unknownDomains };
-      if (attempt === MAX_ATTEMPTS) throw new Error(`the user's accesses kept changing under the sync (${MAX_ATTEMPTS} attempts)`);
+  /** One read; with changes, one write checked against the versions read (users another writer came before are planned again). */
+  private async syncPostgres(jobs: Job[], endings: Map<number, Ending>): Promise<void> {
+    let pending = jobs;
+    for (let attempt = 1; pending.length > 0; attempt += 1) {
+      if (attempt > MAX_ATTEMPTS) throw new Error(`the user's accesses kept changing under the sync (${MAX_ATTEMPTS} attempts)`);
+      const batch = pending;
+      const writes = await this.withoutJit(batch.length > 1, (db) => this.plan(db, batch, endings));
+      if (writes.length === 0) return;
+      const applied = await applyPlansPostgres(this.deps.prisma, writes, new Date());
+      pending = [];
+      for (const { job, plan } of writes) {
+        const changes = applied.get(job.user.id);
+        if (changes)
+          endings.set(job.index, {
+            outcome: changes.length > 0 ? 'applied' : 'in_sync',
+            changes: appliedChanges(changes),
+            unknownDomains: plan.unknownDomains,
+          });
+        else pending.push(job);
+      }
     }
   }
 
-  /** One read; with changes, one short transaction: the write lock first (the user row), the plan again under it, the writes. */
-  private async syncSqlite(userId: string, names: string[], unusableNames: string[], correlationId: string): Promise<Ending> {
-    const held = this.holdBack((await this.plan(this.deps.prisma, userId, names, unusableNames)).plan);
-    if (held) return held;
-    return this.deps.prisma.$transaction(async (tx): Promise<Ending> => {
-      if (!(await lockUserRow(tx, userId))) return { outcome: 'skipped' };
-      const { plan } = await this.plan(tx, userId, names, unusableNames);
-      const heldNow = this.holdBack(plan);
-      if (heldNow) return heldNow;
-      const applied = await applyPlanSqlite(tx, userId, plan, correlationId, new Date());
-      return { outcome: 'applied', changes: appliedChanges(applied), unknownDomains: plan.unknownDomains };
+  /** One read; with changes, one short transaction: the write lock first (the users' rows), the plans again under it, the writes. */
+  private async syncSqlite(jobs: Job[], endings: Map<number, Ending>): Promise<void> {
+    const writes = await this.plan(this.deps.prisma, jobs, endings);
+    if (writes.length === 0) return;
+    const decided = await this.deps.prisma.$transaction(async (tx) => {
+      const underLock = new Map<number, Ending>();
+      const locked = await lockUserRowsSqlite(
+        tx,
+        writes.map(({ job }) => job.user.id),
+      );
+      for (const { job } of writes) if (!locked.has(job.user.id)) underLock.set(job.index, { outcome: 'skipped' }); // the user is gone
+      const replanned = await this.plan(
+        tx,
+        writes.map(({ job }) => job).filter((job) => locked.has(job.user.id)),
+        underLock,
+      );
+      const applied = await applyPlansSqlite(tx, replanned, new Date());
+      for (const { job, plan } of replanned)
+        underLock.set(job.index, { outcome: 'applied', changes: appliedChanges(applied.get(job.user.id)!), unknownDomains: plan.unknownDomains });
+      return underLock;
+    }, TRANSACTION_OPTIONS);
+    for (const [index, ending] of decided) endings.set(index, ending);
+  }
+
+  /**
+   * PostgreSQL: a batch's read with JIT compilation off. Its cost estimate rests on the tables'
+   * statistics, which lag behind a mass insert (a first resync): with 1,000,000 access rows not yet
+   * analysed, a batch's read was priced over `jit_above_cost` and spent 370 ms compiling to run in 33 ms.
+   * `SET LOCAL` needs a transaction: three more round trips, for a batch only (a login's one statement
+   * stays alone; its estimate is small once the tables have statistics). The write's estimate rests on
+   * its JSON input, not on statistics, and stays far below the threshold.
+   */
+  private withoutJit<T>(batch: boolean, statement: (db: SyncPrismaTransaction) => Promise<T>): Promise<T> {
+    if (!batch) return statement(this.deps.prisma);
+    return this.deps.prisma.$transaction(async (tx) => {
+      await tx.$executeRawUnsafe('SET LOCAL jit = off');
+      return statement(tx);
     }, TRANSACTION_OPTIONS);
   }
 
-  /** The read, and the pure diff of what it found; on PostgreSQL with the user row's version. */
-  private async plan(db: Parameters<typeof readCandidates>[0], userId: string, names: string[], unusableNames: string[]) {
-    const candidates = await readCandidates(db, this.provider, userId, names);
-    return { plan: planAdminSync(candidates, { preserveManual: this.deps.options.preserveManual, unusableNames }), version: candidates.version };
+  /**
+   * The read, and the pure diff of what it found for each job: the endings of jobs with nothing to write
+   * (in sync, over the cap, a dry run; on PostgreSQL a user gone) go to `endings`, the others are returned.
+   */
+  private async plan(db: Parameters<typeof readCandidates>[0], jobs: Job[], endings: Map<number, Ending>): Promise<JobWrite[]> {
+    if (jobs.length === 0) return [];
+    const candidates = await readCandidates(
+      db,
+      this.provider,
+      jobs.map(({ user, names }) => ({ userId: user.id, names })),
+    );
+    const writes: JobWrite[] = [];
+    for (const job of jobs) {
+      const found = candidates.get(job.user.id)!;
+      if (this.provider === 'postgresql' && found.version === undefined) {
+        endings.set(job.index, { outcome: 'skipped' }); // the user is gone
+        continue;
+      }
+      const plan = planAdminSync(found, { preserveManual: this.deps.options.preserveManual, unusableNames: job.unusableNames });
+      const held = this.holdBack(plan);
+      if (held) endings.set(job.index, held);
+      else writes.push({ job, userId: job.user.id, plan, correlationId: job.correlationId, version: found.version });
+    }
+    return writes;
   }
 
   /** How a plan ends without being written — nothing to do, over the revocation cap, a dry run — or `undefined`: write it. */

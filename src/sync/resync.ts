@@ -1,20 +1,48 @@
 import type { UserRecord } from '../auth/prisma-types';
 import type { AdminRoleSync } from './admin-sync';
 import type { EntitlementsService } from '../entitlements/service';
-import { syncFromAnswer, syncUser, type UserSyncResult } from './sync-user';
+import type { Entitlements, EntitlementsUnavailableError } from '../entitlements/types';
+import { fetchForSync, withAnswer, type UserSyncResult } from './sync-user';
 
 export interface ResyncDeps {
   entitlements: EntitlementsService;
   adminSync: AdminRoleSync;
 }
 
+/** A user a resync works on. */
+export type ResyncSubject = Pick<UserRecord, 'id' | 'sub' | 'email' | 'isActive'>;
+
+/** How many users' entitlements a resync asks for at once by default; docs/performance.md has the measurement behind it. */
+export const DEFAULT_RESYNC_CONCURRENCY = 64;
+
+/** What an inactive user is synced to: nothing (it is not asked about). */
+const INACTIVE: Entitlements = { can_access: false, can_admin_maildomains: [] };
+
 /**
- * A sync without a login (resync command, webhook): a forced refresh then the sync; an inactive user
- * is not asked about and loses the ADMIN rows the sync manages, as if entitled to nothing.
+ * A resync's answers (a sync without a login: resync command, webhook): a forced refresh of each user's
+ * entitlements, `concurrency` at a time; an inactive user is not asked about and is entitled to nothing.
  */
-export function resyncUser(deps: ResyncDeps, user: Pick<UserRecord, 'id' | 'sub' | 'email' | 'isActive'>, correlationId?: string): Promise<UserSyncResult> {
-  if (!user.isActive) return syncFromAnswer(deps.adminSync, user, { can_access: false, can_admin_maildomains: [] }, correlationId);
-  return syncUser(deps, user, correlationId);
+export function fetchResyncAnswers(
+  entitlements: EntitlementsService,
+  users: ResyncSubject[],
+  concurrency: number,
+): Promise<(Entitlements | EntitlementsUnavailableError)[]> {
+  return mapConcurrently(users, concurrency, async (user) => (user.isActive ? fetchForSync(entitlements, user) : INACTIVE));
+}
+
+/** The batch's sync from its answers (one shared read and write, each user its own outcome and audit rows). */
+export async function syncResyncAnswers(
+  adminSync: AdminRoleSync,
+  users: ResyncSubject[],
+  answers: (Entitlements | EntitlementsUnavailableError)[],
+): Promise<UserSyncResult[]> {
+  const results = await adminSync.syncMany(users.map((user, index) => ({ user, answer: answers[index]! })));
+  return results.map((result, index) => withAnswer(result, answers[index]!));
+}
+
+/** Resyncs a batch of users: their answers fetched `concurrency` at a time, then one batched sync. */
+export async function resyncUsers(deps: ResyncDeps, users: ResyncSubject[], concurrency: number): Promise<UserSyncResult[]> {
+  return syncResyncAnswers(deps.adminSync, users, await fetchResyncAnswers(deps.entitlements, users, concurrency));
 }
 
 /** Runs `work` over `items` with at most `concurrency` at a time, results in input order. */

@@ -30,6 +30,11 @@ export async function fetchForSync(entitlements: EntitlementsService, user: Omit
   }
 }
 
+/** A sync's result with the answer it worked from (none when the service was unavailable). */
+export function withAnswer(result: SyncResult, answer: Entitlements | EntitlementsUnavailableError): UserSyncResult {
+  return answer instanceof EntitlementsUnavailableError ? result : { ...result, entitlements: answer };
+}
+
 /** Reconciles the admin rows from an answer, keeping the answer beside the result. */
 export async function syncFromAnswer(
   adminSync: AdminRoleSync,
@@ -37,8 +42,7 @@ export async function syncFromAnswer(
   answer: Entitlements | EntitlementsUnavailableError,
   correlationId?: string,
 ): Promise<UserSyncResult> {
-  const result = await adminSync.sync(user, answer, correlationId);
-  return answer instanceof EntitlementsUnavailableError ? result : { ...result, entitlements: answer };
+  return withAnswer(await adminSync.sync(user, answer, correlationId), answer);
 }
 
 /** Asks the service for the user's entitlements with a forced refresh, then reconciles the admin rows. */

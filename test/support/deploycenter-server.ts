@@ -21,6 +21,8 @@ export interface Reply {
  */
 export class DeployCenterStandIn {
   requests: RecordedRequest[] = [];
+  /** Off for benchmarks: hundreds of thousands of requests need not be kept. */
+  recordRequests = true;
   entitlementsByEmail = new Map<string, Record<string, unknown>>();
   /** DeployCenter's answer: the user's entitlements from `entitlementsByEmail`. */
   defaultReply = (request: RecordedRequest): Reply => ({
@@ -49,7 +51,7 @@ export class DeployCenterStandIn {
     this.server = createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
       const request: RecordedRequest = { path: url.pathname, query: Object.fromEntries(url.searchParams), headers: req.headers };
-      this.requests.push(request);
+      if (this.recordRequests) this.requests.push(request);
       const reply = this.reply(request);
       this.pending.add(res);
       res.on('close', () => this.pending.delete(res));

@@ -9,7 +9,7 @@ export class StatementCounter {
   /** The arguments of each statement, in step with `statements` (none for BEGIN and scripts). */
   args: unknown[][] = [];
   /** When set, a statement it matches fails before reaching the database (failure injection). */
-  failWhen: ((sql: string) => boolean) | null = null;
+  failWhen: ((sql: string, args: unknown[]) => boolean) | null = null;
   /** Runs after each statement, before its caller gets the result: a test can pause a writer there. */
   afterStatement: ((sql: string) => Promise<void>) | null = null;
 
@@ -35,7 +35,7 @@ export class StatementCounter {
 
   private record = (query: SqlQuery | string) => {
     const sql = typeof query === 'string' ? query : query.sql;
-    if (this.failWhen?.(sql)) throw new Error(`injected failure: ${sql.slice(0, 60)}`);
+    if (this.failWhen?.(sql, typeof query === 'string' ? [] : query.args)) throw new Error(`injected failure: ${sql.slice(0, 60)}`);
     this.statements.push(sql);
     this.args.push(typeof query === 'string' ? [] : query.args);
   };

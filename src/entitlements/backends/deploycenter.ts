@@ -90,7 +90,9 @@ export class DeployCenterEntitlementsBackend implements EntitlementsBackend {
     // axios's own timeout restarts with every byte received: this deadline bounds the whole call, the
     // body however slowly it trickles in and the retry included.
     const signal = AbortSignal.timeout(Math.round(this.parameters.timeout * 1000));
-    const get = () => this.http.get<string>(this.parameters.base_url, { params: this.buildQuery(request), signal });
+    // The URL built here, not by axios's \`params\`: a third of axios's cost per request (measured in a resync).
+    const url = `${this.parameters.base_url}${this.parameters.base_url.includes('?') ? '&' : '?'}${new URLSearchParams(this.buildQuery(request))}`;
+    const get = () => this.http.get<string>(url, { signal });
     try {
       return (await get()).data;
     } catch (error) {
