@@ -1,7 +1,8 @@
 /**
  * `npm run bench:resync`: the resync command as an operator runs it (`--all`, a child process) over
- * 10,000 users with 10 entitled domains each, against a local DeployCenter stand-in, on PostgreSQL
- * (BENCH_DATABASE_URL, else TEST_DATABASE_URL, else the local server), with concurrency 1, 8 and 32;
+ * BENCH_USERS (10,000) users with 10 entitled domains each, against a local DeployCenter stand-in answering
+ * after BENCH_UPSTREAM_MS (0), on PostgreSQL (BENCH_DATABASE_URL, else TEST_DATABASE_URL, else the local
+ * server), at each concurrency of BENCH_CONCURRENCY (16,64,128);
  * then logins per second across two reference servers sharing PostgreSQL and Redis (REDIS_URL, else
  * TEST_REDIS_URL, else the local server).
  */
@@ -20,8 +21,10 @@ import { freePort } from '../test/support/net';
 import { startReferenceServer } from '../test/support/reference-server';
 
 const USERS = Number(process.env.BENCH_USERS ?? 10_000);
-const CONCURRENCIES = (process.env.BENCH_CONCURRENCY ?? '1,8,32').split(',').map(Number);
+const CONCURRENCIES = (process.env.BENCH_CONCURRENCY ?? '16,64,128').split(',').map(Number);
 const LOGINS = Number(process.env.BENCH_LOGINS ?? 200);
+/** DeployCenter's latency: the stand-in answers after this many milliseconds (0: at once). */
+const UPSTREAM_MS = Number(process.env.BENCH_UPSTREAM_MS ?? 0);
 
 async function runResync(db: TestDatabase, dc: DeployCenterStandIn, concurrency: number): Promise<number> {
   const started = performance.now();
@@ -34,6 +37,7 @@ async function benchResync(): Promise<string[]> {
   const db = await createTestDatabase('postgresql');
   const dc = await new DeployCenterStandIn().start();
   dc.recordRequests = false;
+  if (UPSTREAM_MS > 0) dc.reply = (request) => ({ ...dc.defaultReply(request), delayMs: UPSTREAM_MS });
   const pool = Array.from({ length: 1000 }, (_, i) => `r${i}.bench.example`);
   await createDomains(db.prisma, pool);
   const users = Array.from({ length: USERS }, (_, i) => ({ sub: `bench-${i}`, email: `u${i}@bench.example` }));
@@ -138,7 +142,9 @@ async function main(): Promise<void> {
   process.env.TEST_DATABASE_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
   const resync = await benchResync();
   const logins = await benchLogins();
-  console.log(`### Resync --all over ${USERS.toLocaleString('en')} users, 10 domains each (PostgreSQL), users per second\n`);
+  console.log(
+    `### Resync --all over ${USERS.toLocaleString('en')} users, 10 domains each (PostgreSQL), DeployCenter answering in ${UPSTREAM_MS} ms, users per second\n`,
+  );
   console.log('| concurrency | first run (every user gets 10 grants) | second run (all in sync) |');
   console.log('|---:|---:|---:|');
   for (const row of resync) console.log(row);

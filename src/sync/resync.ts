@@ -13,7 +13,7 @@ export interface ResyncDeps {
 export type ResyncSubject = Pick<UserRecord, 'id' | 'sub' | 'email' | 'isActive'>;
 
 /** How many users' entitlements a resync asks for at once by default; docs/performance.md has the measurement behind it. */
-export const DEFAULT_RESYNC_CONCURRENCY = 64;
+export const DEFAULT_RESYNC_CONCURRENCY = 128;
 
 /** What an inactive user is synced to: nothing (it is not asked about). */
 const INACTIVE: Entitlements = { can_access: false, can_admin_maildomains: [] };

@@ -33,7 +33,7 @@ describe.each(PROVIDERS_UNDER_TEST)('a sync racing the access API on %s', (provi
     let state: 'waiting' | 'locked' | 'done' = provider === 'postgresql' ? 'locked' : 'waiting';
     t.db.counter.afterStatement = async (sql) => {
       if (state === 'waiting' && /^UPDATE\b.*\busers\b/i.test(sql)) state = 'locked';
-      else if (state === 'locked' && /^\s*WITH subjects\b/.test(sql)) {
+      else if (state === 'locked' && /^\s*WITH (subjects|resolved)\b/.test(sql)) {
         state = 'done';
         reachedPause();
         await gate;
@@ -110,7 +110,7 @@ describe.each(PROVIDERS_UNDER_TEST)('a sync racing the access API on %s', (provi
     const paused = new Promise<void>((resolve) => (reachedPause = resolve));
     let first = true;
     t.db.counter.afterStatement = async (sql) => {
-      if (!first || !/^\s*WITH subjects\b/.test(sql)) return;
+      if (!first || !/^\s*WITH (subjects|resolved)\b/.test(sql)) return;
       first = false;
       reachedPause();
       await gate;
